@@ -1,0 +1,1 @@
+"""The platform's Pulumi components, one per file; the stack config model is in config.py."""

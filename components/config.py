@@ -1,0 +1,591 @@
+"""The stack configuration model: every setting the program reads, with its safe default.
+
+A stack file (`Pulumi.<stack>.yaml`) sets only what differs for its environment; shared values
+live in `Pulumi.yaml`. Validation happens in two passes, both before any resource is declared:
+the shape (unknown keys, types, ranges) and then the cross-field rules that refuse unsafe
+combinations. Every problem becomes one line naming the file, the key, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic.alias_generators import to_camel
+
+PROJECT = "dataops-platform"
+
+# Namespaces other than the project's that a stack file may set; their keys belong to the
+# providers (e.g. `aws:region`, `kubernetes:context`) and are passed through untouched.
+PROVIDER_NAMESPACES = ("aws", "kubernetes", "docker", "pulumi")
+
+Environment = Literal["local", "sandbox", "dev", "test", "prod"]
+Classification = Literal["public", "internal", "confidential", "restricted"]
+StorageClass = Literal[
+    "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"
+]
+
+DEFAULT_ZONES = ("raw", "curated", "analytics")
+
+# S3 refuses lifecycle transitions to the infrequent-access classes before an object is 30 days
+# old (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html).
+MIN_DAYS_BEFORE_IA = 30
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+)$")
+ACCOUNT_ID_LEN = 12
+
+
+class _Strict(BaseModel):
+    """Nested sections: camelCase keys as in every Pulumi config file, no unknown keys, no coercion."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=False, extra="forbid", strict=True, frozen=True
+    )
+
+
+class Transition(_Strict):
+    days: int = Field(ge=0, le=36500, description="Age in days at which objects move to `storageClass`.")
+    storage_class: StorageClass = Field(description="Target S3 storage class.")
+
+
+class Zone(_Strict):
+    data_classification: Classification | None = Field(
+        default=None, description="Overrides the stack's classification for this zone's data."
+    )
+    transitions: list[Transition] = Field(
+        default_factory=list, description="Storage-class transitions of current object versions, by age."
+    )
+    noncurrent_version_expiration_days: int = Field(
+        default=90, ge=1, le=36500, description="Days a replaced or deleted object version is kept."
+    )
+    abort_incomplete_multipart_days: int = Field(
+        default=7, ge=1, le=365, description="Days after which unfinished multipart uploads are aborted."
+    )
+
+
+class ObjectLock(_Strict):
+    mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(description="S3 Object Lock retention mode.")
+    retention_days: int = Field(ge=1, le=36500, description="Default retention of every new object version.")
+
+
+class Lake(_Strict):
+    role: Literal["owner", "consumer"] = Field(
+        default="consumer", description="`owner` creates the lake; `consumer` reads the owner stack's lake."
+    )
+    owner_stack: str | None = Field(
+        default=None, description="Consumers: the stack that owns the lake (`prod` or `org/project/prod`)."
+    )
+    zones: dict[str, Zone] | None = Field(
+        default=None,
+        description="Owner: the zone buckets and their lifecycle (default raw, curated, analytics).",
+    )
+    object_lock: ObjectLock | None = Field(
+        default=None, description="Owner: S3 Object Lock default retention on every zone bucket."
+    )
+    access_log_retention_days: int = Field(
+        default=365, ge=1, le=3650, description="Owner: days server access logs are kept."
+    )
+    kms_deletion_window_days: int = Field(
+        default=30, ge=7, le=30, description="Owner: waiting period before a scheduled key deletion."
+    )
+
+
+class Access(_Strict):
+    read: list[str] = Field(
+        default_factory=lambda: ["curated", "analytics"],
+        description="Lake zones this environment's workload role reads.",
+    )
+    write: list[str] = Field(
+        default_factory=list, description="Lake zones the workload role writes (lake owner only)."
+    )
+    trusted_principals: list[str] = Field(
+        default_factory=list,
+        description="IAM role ARNs allowed to assume the workload role (default: this account).",
+    )
+
+
+class Workspace(_Strict):
+    enabled: bool = Field(default=True, description="Create this stack's own writable workspace bucket.")
+    expire_objects_after_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Delete workspace objects after this many days."
+    )
+    force_destroy: bool = Field(
+        default=False, description="Sandboxes only: let `pulumi destroy` empty the workspace bucket."
+    )
+
+
+class StackConfig(BaseModel):
+    """Everything one stack of the program reads. Keys are `dataops-platform:<camelCaseName>`."""
+
+    # Top-level values arrive from the Pulumi CLI as strings ("true", "30"), so this level
+    # converts them; nested sections arrive as typed JSON and are checked strictly.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid", frozen=True)
+
+    environment: Environment = Field(description="Which kind of environment this stack is.")
+    owner: str = Field(min_length=1, max_length=128, description="The `owner` tag on every resource.")
+    cost_center: str = Field(min_length=1, max_length=128, description="The `cost-center` tag.")
+    name_prefix: str = Field(
+        default="dataops", min_length=2, max_length=20, description="Prefix of every physical resource name."
+    )
+    data_classification: Classification = Field(
+        default="confidential", description="The `data-classification` tag of this stack's data."
+    )
+    deletion_protection: bool = Field(
+        default=True, description="Protect and retain this stack's stateful resources (required in prod)."
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every resource.")
+    lake: Lake = Field(default_factory=Lake, description="The governed data lake: owned or consumed.")
+    access: Access = Field(default_factory=Access, description="The environment's workload role.")
+    workspace: Workspace = Field(default_factory=Workspace, description="The environment's writable bucket.")
+
+    _project: str = PrivateAttr(default=PROJECT)
+    _stack: str = PrivateAttr(default="")
+    _region: str = PrivateAttr(default="")
+
+    @property
+    def project(self) -> str:
+        return self._project
+
+    @property
+    def stack(self) -> str:
+        return self._stack
+
+    @property
+    def region(self) -> str:
+        return self._region
+
+    @property
+    def zones(self) -> dict[str, Zone]:
+        """The lake's zones as configured (owner) or as assumed by a consumer before it reads the owner."""
+        if self.lake.zones is not None:
+            return dict(self.lake.zones)
+        return {name: Zone() for name in DEFAULT_ZONES}
+
+    @property
+    def protected(self) -> bool:
+        return self.deletion_protection
+
+    def mandatory_tags(self) -> dict[str, str]:
+        """Tags on every taggable resource; user tags cannot override them (checked in validation)."""
+        return {
+            **self.tags,
+            "environment": self.environment,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "data-classification": self.data_classification,
+            "project": self.project,
+            "stack": self.stack,
+            "managed-by": "pulumi",
+        }
+
+    def owner_stack_name(self, organization: str) -> str:
+        """The fully qualified name of the lake owner stack, as a StackReference expects it."""
+        ref = self.lake.owner_stack or ""
+        return ref if "/" in ref else f"{organization}/{self.project}/{ref}"
+
+    def physical_name(self, *parts: str) -> str:
+        """A name unique to this project and stack; S3 names also get account and region appended."""
+        return "-".join((self.name_prefix, self.stack, *parts))
+
+
+MANDATORY_TAG_KEYS = (
+    "environment",
+    "owner",
+    "cost-center",
+    "data-classification",
+    "project",
+    "stack",
+    "managed-by",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Problems and their one-line rendering
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    key: str
+    value: Any
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        shown = "(not set)" if self.value is _MISSING else json.dumps(self.value, default=str)
+        return f"{self.file}: {self.key} = {shown}: {self.message}; fix: {self.fix}"
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(not set)"
+
+
+_MISSING: Any = _Missing()
+
+
+class ConfigError(Exception):
+    """Raised with every problem found; `str()` is one line per problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the raw values came from, so messages name the file a user must edit."""
+
+    stack_file: str
+    origins: dict[str, str]  # full key ("dataops-platform:lake") -> file that set it
+
+    def file_of(self, full_key: str) -> str:
+        return self.origins.get(full_key, self.stack_file)
+
+
+def _fix_for(err: dict[str, Any], model_fields: list[str]) -> tuple[str, str]:
+    """(message, fix) for one pydantic error, phrased for a person editing YAML."""
+    kind = err["type"]
+    ctx = err.get("ctx", {})
+    if kind == "missing":
+        return "required and not set", "set it in the stack file or in Pulumi.yaml"
+    if kind == "extra_forbidden":
+        known = ", ".join(model_fields) or "(none)"
+        return "unknown key", f"remove it or correct the spelling; known keys here: {known}"
+    if kind == "literal_error":
+        return "not an allowed value", f"use one of {ctx.get('expected', '')}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[
+            kind
+        ]
+        limit = next(iter(ctx.values()), "")
+        return "out of range", f"use a value {bound} {limit}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "not a whole number", "write a whole number without quotes, e.g. 30"
+    if kind in ("bool_type", "bool_parsing"):
+        return "not true or false", "write true or false without quotes"
+    if kind in ("string_type",):
+        return "not a string", "write a text value"
+    if kind in ("string_too_short", "string_too_long"):
+        return err["msg"].lower(), "shorten or lengthen the value accordingly"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "not a mapping", "write it as a YAML mapping of keys to values"
+    if kind in ("tuple_type", "list_type"):
+        return "not a list", "write it as a YAML list, e.g. [a, b]"
+    return err["msg"], "see the key's description in components/config.py"
+
+
+def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class whose field list applies at `path` (for 'known keys' hints)."""
+    model: Any = StackConfig
+    for part in path:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = next((f for n, f in model.model_fields.items() if to_camel(n) == part), None)
+        if field is None:
+            # a dict key (zone name) or list index: descend into the value type
+            continue
+        model = _inner_model(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    args = getattr(annotation, "__args__", ())
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in args:
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _structure_problems(exc: ValidationError, source: Source) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        top = loc[0] if loc else ""
+        full_key = f"{PROJECT}:{top}"
+        rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+        parent_model = _model_at(loc[:-1])
+        fields = [to_camel(n) for n in parent_model.model_fields] if parent_model else []
+        message, fix = _fix_for(err, fields)
+        value = _MISSING if err["type"] == "missing" else err.get("input")
+        problems.append(Problem(source.file_of(full_key), full_key + rest, value, message, fix))
+    return problems
+
+
+def _rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
+    """Cross-field rules: combinations that are each valid alone but unsafe together."""
+    out: list[Problem] = []
+
+    def add(key: str, value: Any, message: str, fix: str) -> None:
+        full = f"{PROJECT}:{key}"
+        out.append(Problem(source.file_of(full.split(".")[0]), full, value, message, fix))
+
+    env, stack = cfg.environment, cfg.stack
+
+    if env == "prod" and not cfg.deletion_protection:
+        add(
+            "deletionProtection",
+            False,
+            "prod must protect its data and keys",
+            "set dataops-platform:deletionProtection to true",
+        )
+
+    if env == "sandbox" and not stack.startswith("sandbox-"):
+        add(
+            "environment",
+            env,
+            f"stack '{stack}' is not named sandbox-<name>",
+            "name sandbox stacks sandbox-<name>, or choose another environment",
+        )
+    if stack.startswith("sandbox-") and env != "sandbox":
+        add("environment", env, f"stack '{stack}' is named like a sandbox", "set environment to sandbox")
+
+    lake = cfg.lake
+    if lake.role == "owner":
+        if env == "sandbox":
+            add(
+                "lake.role",
+                "owner",
+                "a sandbox never owns the lake",
+                "set lake.role to consumer and lake.ownerStack to the owner stack",
+            )
+        if lake.owner_stack is not None:
+            add(
+                "lake.ownerStack",
+                lake.owner_stack,
+                "only consumers name an owner stack",
+                "remove lake.ownerStack, or set lake.role to consumer",
+            )
+        for zone in cfg.zones:
+            if not NAME_RE.match(zone) or len(zone) > 16:
+                add(
+                    f"lake.zones.{zone}",
+                    zone,
+                    "zone names become bucket names",
+                    "use 2-16 lowercase letters, digits and hyphens, starting with a letter",
+                )
+        if lake.zones is not None and not lake.zones:
+            add("lake.zones", {}, "an owner lake needs at least one zone", "list zones such as raw, curated")
+        if lake.object_lock is not None and not cfg.deletion_protection:
+            add(
+                "lake.objectLock",
+                lake.object_lock.model_dump(by_alias=True),
+                "object-lock retention on a stack that allows teardown would block its destroy",
+                "set deletionProtection to true, or remove lake.objectLock",
+            )
+    else:
+        if not lake.owner_stack:
+            add(
+                "lake.ownerStack",
+                _MISSING,
+                "a consumer must name the stack that owns the lake",
+                "set lake.ownerStack, e.g. prod",
+            )
+        elif lake.owner_stack.split("/")[-1] == stack:
+            add(
+                "lake.ownerStack",
+                lake.owner_stack,
+                "a stack cannot consume its own lake",
+                "set lake.role to owner, or name another stack",
+            )
+        owner_only = {"zones": lake.zones, "objectLock": lake.object_lock}
+        for key, value in owner_only.items():
+            if value is not None:
+                add(
+                    f"lake.{key}",
+                    "(set)",
+                    "only the owner stack configures the lake's buckets",
+                    f"move lake.{key} to the owner stack's file",
+                )
+        if cfg.access.write:
+            add(
+                "access.write",
+                list(cfg.access.write),
+                "consumers never write into the shared lake; experiments go to their workspace",
+                "remove access.write (the workspace bucket is writable)",
+            )
+
+    known_zones = set(cfg.zones)
+    for kind in ("read", "write"):
+        for zone in getattr(cfg.access, kind):
+            if zone not in known_zones:
+                add(
+                    f"access.{kind}",
+                    zone,
+                    "not a zone of the lake",
+                    f"use one of {', '.join(sorted(known_zones))}",
+                )
+    for arn in cfg.access.trusted_principals:
+        if not ROLE_ARN_RE.match(arn):
+            add(
+                "access.trustedPrincipals",
+                arn,
+                "not an IAM role or account-root ARN",
+                "use arn:aws:iam::<12-digit account>:role/<name>",
+            )
+
+    ws = cfg.workspace
+    if ws.force_destroy and env != "sandbox":
+        add(
+            "workspace.forceDestroy",
+            True,
+            "only sandbox scratch storage may be force-destroyed",
+            "remove workspace.forceDestroy (or use a sandbox-<name> stack)",
+        )
+    if ws.force_destroy and cfg.deletion_protection:
+        add(
+            "workspace.forceDestroy",
+            True,
+            "contradicts deletionProtection: true",
+            "set deletionProtection to false for this sandbox, or remove workspace.forceDestroy",
+        )
+
+    for name, zone in cfg.zones.items():
+        previous = -1
+        for i, t in enumerate(zone.transitions):
+            key = f"lake.zones.{name}.transitions[{i}].days"
+            if t.days <= previous:
+                add(
+                    key,
+                    t.days,
+                    "transitions must be in increasing order of days",
+                    "sort the transitions by days, each later than the one before",
+                )
+            if t.storage_class in ("STANDARD_IA", "ONEZONE_IA") and t.days < MIN_DAYS_BEFORE_IA:
+                add(
+                    key,
+                    t.days,
+                    f"S3 moves objects to {t.storage_class} only after {MIN_DAYS_BEFORE_IA} days",
+                    f"use {MIN_DAYS_BEFORE_IA} or more",
+                )
+            previous = t.days
+
+    if not NAME_RE.match(cfg.name_prefix):
+        add(
+            "namePrefix",
+            cfg.name_prefix,
+            "names must be valid S3 bucket names",
+            "use lowercase letters, digits and hyphens, starting with a letter",
+        )
+    if not NAME_RE.match(stack) or len(stack) > 24:
+        out.append(
+            Problem(
+                source.stack_file,
+                "(stack name)",
+                stack,
+                "stack names become part of bucket names",
+                "use at most 24 lowercase letters, digits and hyphens",
+            )
+        )
+    # S3 bucket names are at most 63 characters: prefix-stack-zone-account-region.
+    longest = max([*cfg.zones, "workspace", "access-logs"], key=len)
+    length = len(cfg.physical_name(longest)) + 1 + ACCOUNT_ID_LEN + 1 + len(cfg.region)
+    if length > 63:
+        add(
+            "namePrefix",
+            cfg.name_prefix,
+            f"bucket names would be {length} characters, S3 allows 63",
+            f"shorten namePrefix, the stack name or the zone '{longest}' by {length - 63}",
+        )
+
+    reserved = set(MANDATORY_TAG_KEYS)
+    for key, value in cfg.tags.items():
+        if key in reserved or key.lower().startswith("aws:"):
+            add(
+                f"tags.{key}",
+                value,
+                "this tag is set by the platform and cannot be overridden",
+                "remove it from tags (set owner, costCenter or dataClassification instead)",
+            )
+        elif len(key) > 128 or len(value) > 256:
+            add(
+                f"tags.{key}", value, "AWS allows keys of 128 and values of 256 characters", "shorten the tag"
+            )
+    return out
+
+
+def validate(raw: dict[str, Any], *, project: str, stack: str, source: Source) -> StackConfig:
+    """Validate raw Pulumi config (`{"ns:key": value}`, top-level values as the CLI passes them).
+
+    Raises ConfigError listing every problem; returns the typed model otherwise.
+    """
+    problems: list[Problem] = []
+    ours: dict[str, Any] = {}
+    for full_key, value in raw.items():
+        ns, _, key = full_key.partition(":")
+        if ns == project:
+            ours[key] = _decode(value)
+        elif ns not in PROVIDER_NAMESPACES:
+            problems.append(
+                Problem(
+                    source.file_of(full_key),
+                    full_key,
+                    _decode(value),
+                    f"unknown namespace '{ns}'",
+                    f"use {project}:<key> for platform settings, or a provider "
+                    f"namespace ({', '.join(PROVIDER_NAMESPACES)})",
+                )
+            )
+
+    region = str(raw.get("aws:region", ""))
+    if not REGION_RE.match(region):
+        problems.append(
+            Problem(
+                source.file_of("aws:region"),
+                "aws:region",
+                region or _MISSING,
+                "not an AWS region",
+                "set aws:region, e.g. eu-west-1 (Pulumi.yaml sets it for all stacks)",
+            )
+        )
+    try:
+        cfg = StackConfig.model_validate(ours)
+    except ValidationError as exc:
+        raise ConfigError(problems + _structure_problems(exc, source)) from None
+    cfg._project, cfg._stack, cfg._region = project, stack, region
+    problems += _rule_problems(cfg, source)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def _decode(value: Any) -> Any:
+    """The CLI hands structured values to programs as JSON text; scalars stay as they are."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate this stack's config inside a Pulumi program run.
+
+    On bad config raises `pulumi.RunError`, which the CLI prints without a traceback.
+    """
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    # The SDK exposes single keys only; the full map is what the CLI handed the program
+    # (including Pulumi.yaml defaults), which is what unknown-key detection needs.
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    stack = pulumi.get_stack()
+    try:
+        return validate(
+            raw,
+            project=pulumi.get_project(),
+            stack=stack,
+            source=Source(stack_file=f"Pulumi.{stack}.yaml", origins={}),
+        )
+    except ConfigError as exc:
+        raise pulumi.RunError(f"invalid configuration for stack '{stack}':\n{exc}") from None

@@ -1,0 +1,224 @@
+"""GovernedDataLake: the one data lake every environment shares, owned by exactly one stack.
+
+Zone buckets (raw, curated, analytics, ...) encrypted with one customer-managed key, a
+separate access-log bucket, a Glue database per zone, and the lake's outputs that consumer
+stacks read through a StackReference.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ObjectLock, StackConfig, Zone
+from components.governed_bucket import GovernedBucket, GovernedBucketArgs, Lifecycle
+from components.lake_access import LakeRef
+
+TYPE = "dataops:index:DataLake"
+ACCESS_LOGS = "access-logs"
+
+
+@dataclass
+class GovernedDataLakeArgs:
+    zones: dict[str, Zone]
+    """Zone name -> lifecycle and classification."""
+    tags: dict[str, str]
+    """Mandatory tags; each zone adds its own data-classification."""
+    name_prefix: str
+    """The platform's name prefix: log delivery is accepted from any bucket starting with it."""
+    physical_prefix: str
+    """`<namePrefix>-<stack>`: every bucket name of this lake starts with it."""
+    region: str
+    protect: bool
+    """protect + retainOnDelete on every resource of the lake."""
+    object_lock: ObjectLock | None = None
+    access_log_retention_days: int = 365
+    kms_deletion_window_days: int = 30
+
+    @staticmethod
+    def from_config(cfg: StackConfig) -> GovernedDataLakeArgs:
+        return GovernedDataLakeArgs(
+            zones=cfg.zones,
+            tags=cfg.mandatory_tags(),
+            name_prefix=cfg.name_prefix,
+            physical_prefix=cfg.physical_name(),
+            region=cfg.region,
+            protect=cfg.protected,
+            object_lock=cfg.lake.object_lock,
+            access_log_retention_days=cfg.lake.access_log_retention_days,
+            kms_deletion_window_days=cfg.lake.kms_deletion_window_days,
+        )
+
+
+class GovernedDataLake(pulumi.ComponentResource):
+    key: aws.kms.Key
+    """The customer-managed key encrypting every zone bucket."""
+    zones: dict[str, GovernedBucket]
+    """Zone name -> its governed bucket."""
+    access_logs: GovernedBucket
+    """Receives the server access logs of every bucket in the lake family."""
+    catalogs: dict[str, aws.glue.CatalogDatabase]
+    """Zone name -> its Glue database."""
+    ref: LakeRef
+    """What grants and consumers need: buckets, key and log bucket."""
+
+    def __init__(self, name: str, args: GovernedDataLakeArgs, opts: pulumi.ResourceOptions | None = None):
+        # A protected component protects itself as well as every resource in it.
+        protection = pulumi.ResourceOptions(protect=args.protect, retain_on_delete=args.protect)
+        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, protection))
+        protect = args.protect
+        child = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+
+        def bucket_name(role: str) -> pulumi.Output[str]:
+            return pulumi.Output.concat(args.physical_prefix, "-", role, "-", account, "-", args.region)
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"{args.physical_prefix} data lake",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.kms_deletion_window_days,
+            policy=pulumi.Output.all(partition, account).apply(lambda v: json.dumps(key_policy(v[0], v[1]))),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{args.physical_prefix}-lake",
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
+
+        # S3 delivers server access logs only to buckets encrypted with SSE-S3, not SSE-KMS
+        # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html),
+        # and with ACLs disabled the log service writes only what this bucket policy allows.
+        # No encryption-header deny here: it could block delivery.
+        log_tags = {**args.tags, "data-classification": "internal"}
+        self.access_logs = GovernedBucket(
+            f"{name}-{ACCESS_LOGS}",
+            GovernedBucketArgs(
+                bucket_name=bucket_name(ACCESS_LOGS),
+                tags=log_tags,
+                kms_key_arn=None,
+                access_log_bucket=None,
+                lifecycle=Lifecycle(
+                    expire_objects_after_days=args.access_log_retention_days,
+                    noncurrent_version_expiration_days=1,
+                ),
+                protect=protect,
+                extra_policy_statements=pulumi.Output.all(partition, bucket_name(ACCESS_LOGS), account).apply(
+                    lambda v: log_delivery_statements(v[0], v[1], v[2], args.name_prefix)
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.zones = {}
+        self.catalogs = {}
+        for zone, spec in args.zones.items():
+            tags = {**args.tags, "zone": zone}
+            if spec.data_classification:
+                tags["data-classification"] = spec.data_classification
+            bucket = GovernedBucket(
+                f"{name}-{zone}",
+                GovernedBucketArgs(
+                    bucket_name=bucket_name(zone),
+                    tags=tags,
+                    kms_key_arn=self.key.arn,
+                    access_log_bucket=self.access_logs.bucket_name,
+                    access_log_prefix=f"{zone}/",
+                    lifecycle=Lifecycle(
+                        transitions=spec.transitions,
+                        noncurrent_version_expiration_days=spec.noncurrent_version_expiration_days,
+                        abort_incomplete_multipart_days=spec.abort_incomplete_multipart_days,
+                    ),
+                    object_lock=args.object_lock,
+                    protect=protect,
+                    # Logging starts only once the log bucket accepts deliveries.
+                    depends_on=[self.access_logs.policy],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.zones[zone] = bucket
+            self.catalogs[zone] = aws.glue.CatalogDatabase(
+                f"{name}-{zone}-catalog",
+                name=f"{args.physical_prefix}_{zone}".replace("-", "_"),
+                description=f"Tables of the {zone} zone",
+                location_uri=bucket.bucket_name.apply(lambda b: f"s3://{b}/"),
+                tags=tags,
+                opts=child,
+            )
+
+        self.ref = LakeRef(
+            zones={
+                z: {"bucket": b.bucket_name, "arn": b.arn, "glueDatabase": self.catalogs[z].name}
+                for z, b in self.zones.items()
+            },
+            kms_key_arn=self.key.arn,
+            access_log_bucket=self.access_logs.bucket_name,
+            region=args.region,
+        )
+        self.register_outputs(
+            {
+                "zones": self.ref.zones,
+                "kmsKeyArn": self.key.arn,
+                "accessLogBucket": self.access_logs.bucket_name,
+            }
+        )
+
+    def exported(self) -> pulumi.Output[dict]:
+        """The `lake` stack output consumer stacks read (see LakeRef.from_stack_output)."""
+        return pulumi.Output.all(
+            zones=self.ref.zones,
+            kmsKeyArn=self.key.arn,
+            accessLogBucket=self.access_logs.bucket_name,
+        ).apply(lambda v: {**v, "region": self.ref.region})
+
+    def grant_read(
+        self, role: aws.iam.Role, zone: str, prefix: str = "", *, parent: pulumi.Resource
+    ) -> aws.iam.RolePolicy:
+        return self.ref.grant_read(role, zone, prefix, parent=parent)
+
+    def grant_write(
+        self, role: aws.iam.Role, zone: str, prefix: str = "", *, parent: pulumi.Resource
+    ) -> aws.iam.RolePolicy:
+        return self.ref.grant_write(role, zone, prefix, parent=parent)
+
+
+def key_policy(partition: str, account_id: str) -> dict:
+    """The account administers the key; use is granted by identity policies (see lake_access),
+    which the account-root statement makes effective. No principal outside the account."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKeyThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def log_delivery_statements(partition: str, log_bucket: str, account_id: str, name_prefix: str) -> list[dict]:
+    """Let the S3 logging service deliver logs of this account's platform buckets, and nothing else."""
+    return [
+        {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:{partition}:s3:::{log_bucket}/*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{name_prefix}-*"},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        }
+    ]

@@ -1,0 +1,173 @@
+"""Least-privilege access to the lake: the action lists, and grants that read like sentences.
+
+`LakeRef` is what a stack knows about the lake, whether it owns it (from the GovernedDataLake
+component) or consumes it (from the owner stack's outputs through a StackReference). Its
+`grant_read` / `grant_write` attach an inline identity policy to a role, scoped to exact
+bucket and prefix ARNs and to the lake key, used only through S3.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+# Bucket-level actions apply to the bucket ARN, object-level ones to object ARNs.
+LIST_ACTIONS = ("s3:ListBucket",)
+READ_BUCKET_ACTIONS = ("s3:GetBucketLocation",)
+READ_OBJECT_ACTIONS = ("s3:GetObject",)
+WRITE_BUCKET_ACTIONS = ("s3:ListBucketMultipartUploads",)
+WRITE_OBJECT_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+DELETE_OBJECT_ACTIONS = ("s3:DeleteObject",)
+KMS_READ_ACTIONS = ("kms:Decrypt",)
+KMS_WRITE_ACTIONS = (
+    "kms:GenerateDataKey",
+    "kms:Decrypt",  # multipart uploads: S3 decrypts the data key of each part to complete the upload
+)
+
+
+@dataclass(frozen=True)
+class BucketRef:
+    bucket: pulumi.Input[str]
+    arn: pulumi.Input[str]
+
+
+def grant_document(
+    bucket_arn: str, key_arn: str, region: str, prefix: str, *, write: bool, delete: bool = False
+) -> dict[str, Any]:
+    """The identity policy for one grant (plain data, so it is testable and linted on its own)."""
+    objects = f"{bucket_arn}/{prefix}*"
+    list_statement: dict[str, Any] = {
+        "Sid": "ListScoped",
+        "Effect": "Allow",
+        "Action": list(LIST_ACTIONS),
+        "Resource": bucket_arn,
+    }
+    if prefix:
+        list_statement["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
+    # s3:prefix exists only for listing, so the other bucket-level actions get their own statement.
+    bucket_statement = {
+        "Sid": "BucketScoped",
+        "Effect": "Allow",
+        "Action": list(READ_BUCKET_ACTIONS + (WRITE_BUCKET_ACTIONS if write else ())),
+        "Resource": bucket_arn,
+    }
+    object_actions = READ_OBJECT_ACTIONS + (WRITE_OBJECT_ACTIONS if write else ())
+    object_actions += DELETE_OBJECT_ACTIONS if delete else ()
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            list_statement,
+            bucket_statement,
+            {"Sid": "ObjectsScoped", "Effect": "Allow", "Action": list(object_actions), "Resource": objects},
+            {
+                "Sid": "LakeKeyThroughS3",
+                "Effect": "Allow",
+                "Action": list(dict.fromkeys(KMS_WRITE_ACTIONS if write else KMS_READ_ACTIONS)),
+                "Resource": key_arn,
+                # The key may only be used by S3 on the caller's behalf, never directly.
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            },
+        ],
+    }
+
+
+class LakeRef:
+    """The lake as a stack sees it: zone buckets, the key that encrypts them, the log bucket."""
+
+    def __init__(
+        self,
+        zones: pulumi.Input[dict[str, Any]],
+        kms_key_arn: pulumi.Input[str],
+        access_log_bucket: pulumi.Input[str],
+        region: str,
+    ):
+        self.zones = pulumi.Output.from_input(zones)
+        self.kms_key_arn = pulumi.Output.from_input(kms_key_arn)
+        self.access_log_bucket = pulumi.Output.from_input(access_log_bucket)
+        self.region = region
+
+    @staticmethod
+    def from_stack_output(lake: pulumi.Output[Any], owner_stack: str, region: str) -> LakeRef:
+        """Read the owner stack's `lake` output; a missing or malformed output is a clear error."""
+
+        def need(value: Any, key: str) -> Any:
+            if not isinstance(value, dict) or key not in value:
+                raise pulumi.RunError(
+                    f"stack '{owner_stack}' exports no lake.{key}: deploy the lake owner stack first "
+                    f"(pulumi up --stack {owner_stack.split('/')[-1]})"
+                )
+            return value[key]
+
+        return LakeRef(
+            zones=lake.apply(lambda v: need(v, "zones")),
+            kms_key_arn=lake.apply(lambda v: need(v, "kmsKeyArn")),
+            access_log_bucket=lake.apply(lambda v: need(v, "accessLogBucket")),
+            region=region,
+        )
+
+    def zone(self, zone: str) -> pulumi.Output[dict[str, str]]:
+        def pick(zones: dict[str, Any]) -> dict[str, str]:
+            if zone not in zones:
+                raise pulumi.RunError(
+                    f"the lake has no zone '{zone}' (it has {', '.join(sorted(zones))}); "
+                    "fix dataops-platform:access in the stack file"
+                )
+            return zones[zone]
+
+        return self.zones.apply(pick)
+
+    def grant_read(
+        self, role: aws.iam.Role, zone: str, prefix: str = "", *, parent: pulumi.Resource
+    ) -> aws.iam.RolePolicy:
+        """Let `role` list and read `zone` (under `prefix`), decrypting through S3 only."""
+        return self._grant(role, zone, prefix, write=False, parent=parent)
+
+    def grant_write(
+        self, role: aws.iam.Role, zone: str, prefix: str = "", *, parent: pulumi.Resource
+    ) -> aws.iam.RolePolicy:
+        """Let `role` read and add objects in `zone` (under `prefix`); never delete them."""
+        return self._grant(role, zone, prefix, write=True, parent=parent)
+
+    def _grant(
+        self, role: aws.iam.Role, zone: str, prefix: str, *, write: bool, parent: pulumi.Resource
+    ) -> aws.iam.RolePolicy:
+        target = self.zone(zone)
+        return attach_grant(
+            role,
+            f"{'write' if write else 'read'}-{zone}",
+            BucketRef(target.apply(lambda z: z["bucket"]), target.apply(lambda z: z["arn"])),
+            self.kms_key_arn,
+            self.region,
+            prefix,
+            write=write,
+            parent=parent,
+        )
+
+
+def attach_grant(
+    role: aws.iam.Role,
+    label: str,
+    bucket: BucketRef,
+    key_arn: pulumi.Input[str],
+    region: str,
+    prefix: str = "",
+    *,
+    write: bool,
+    delete: bool = False,
+    parent: pulumi.Resource,
+) -> aws.iam.RolePolicy:
+    """One inline policy on `role` named after what it grants (e.g. `read-curated`)."""
+    document = pulumi.Output.all(bucket.arn, key_arn).apply(
+        lambda v: json.dumps(grant_document(v[0], v[1], region, prefix, write=write, delete=delete))
+    )
+    return aws.iam.RolePolicy(
+        f"{role.pulumi_resource_name}-{label}",
+        role=role.id,
+        name=label,
+        policy=document,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -1,0 +1,1 @@
+"""The platform's own tooling, run as `python -m dataops <command>` (see dataops/cli.py)."""

@@ -1,0 +1,5 @@
+import sys
+
+from dataops.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""Command line: `python -m dataops plan|validate ...`.
+
+User mistakes (bad config, unknown stack, unreadable files) exit 2 with one line per problem
+on stderr and no traceback; a failure inside the program itself is a bug and shows one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from dataops import stack_files
+from dataops.plan import ROOT, Plan, PlanError, build_plan
+from dataops.stacks import check_all
+
+EXIT_USAGE = 2
+
+
+def _summary(plan: Plan) -> str:
+    root = plan.resources[0]
+    lines = [f"{plan.project} / {plan.stack}: {len(plan.resources) - 1} resources (offline plan)"]
+    for top in plan.children(root.urn):
+        subtree = [top, *plan.descendants(top.urn)]
+        lines.append(f"  {top.type}  {top.name}  ({len(subtree)})")
+        protected = sum(1 for r in subtree if r.protect)
+        counts = Counter(r.type for r in subtree if r is not top)
+        for type_, count in sorted(counts.items()):
+            lines.append(f"      {count:3d}  {type_}")
+        if protected:
+            lines.append(f"      protected: {protected} of {len(subtree)}")
+    lines.append("outputs: " + (", ".join(sorted(plan.outputs)) or "(none)"))
+    lines += [f"warning: {w}" for w in plan.warnings]
+    return "\n".join(lines)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    plan = build_plan(args.stack, args.root, Path(args.config) if args.config else None)
+    if args.json:
+        print(json.dumps(plan.to_dict(), indent=2, sort_keys=False))
+    else:
+        print(_summary(plan))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    problems = check_all(args.root)
+    if problems:
+        raise PlanError(problems)
+    print(f"ok: {', '.join(stack_files.known_stacks(args.root))} are valid and agree on one lake owner")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m dataops", description=__doc__.splitlines()[0])
+    p.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    plan = sub.add_parser("plan", help="evaluate a stack offline (no CLI, credentials or network)")
+    plan.add_argument("--stack", required=True, help="stack name, e.g. dev (reads Pulumi.<stack>.yaml)")
+    plan.add_argument("--config", help="read this file instead of Pulumi.<stack>.yaml")
+    plan.add_argument("--json", action="store_true", help="print the plan as one JSON document")
+    plan.set_defaults(func=cmd_plan)
+
+    check = sub.add_parser("validate", help="validate every stack file and the rules across stacks")
+    check.set_defaults(func=cmd_validate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PlanError as exc:
+        for line in exc.lines:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USAGE

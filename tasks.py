@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Set-up and everyday commands, with nothing but Python 3.11+ and git on the machine.
+
+    python3 tasks.py plan --stack dev     offline plan of a stack (sets up .venv first)
+    python3 tasks.py test                 ruff + the whole test suite (sets up .venv first)
+    python3 tasks.py setup                only create/refresh .venv from the lock
+    python3 tasks.py lock                 re-resolve requirements*.txt from pyproject.toml
+
+.venv is the same virtualenv `pulumi up` uses (Pulumi.yaml): it is installed from
+requirements-dev.txt, which pins every package of requirements.txt to the same version and hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+LOCK = ROOT / "requirements-dev.txt"
+STAMP = VENV / ".installed-lock-sha256"
+
+
+def run(*cmd: str | Path, env: dict[str, str] | None = None) -> int:
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
+
+
+def setup() -> None:
+    """Create .venv and install exactly the lock (hash-checked); a no-op when already done."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - tasks.py itself runs on whatever python3 is
+        sys.exit(
+            f"error: Python 3.11 or newer is required (this is {sys.version.split()[0]}); "
+            "run tasks.py with python3.11 or later"
+        )
+    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == digest:
+        return
+    if not PYTHON.exists():
+        print(f"creating {VENV.name} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print(f"installing {LOCK.name} into {VENV.name} ...", flush=True)
+    code = run(
+        PYTHON,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--require-hashes",
+        "--no-deps",
+        "-r",
+        LOCK,
+    )
+    if code != 0:
+        sys.exit(f"error: installing {LOCK.name} failed (exit {code}); check the network and re-run")
+    STAMP.write_text(digest + "\n")
+
+
+def in_venv(*args: str) -> int:
+    return run(PYTHON, *args)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command == "setup":
+        setup()
+        return 0
+    if command == "plan":
+        setup()
+        return in_venv("-m", "dataops", "plan", *rest)
+    if command == "test":
+        setup()
+        for check in (("-m", "ruff", "check", "."), ("-m", "ruff", "format", "--check", "--diff", ".")):
+            if (code := in_venv(*check)) != 0:
+                return code
+        return in_venv("-m", "pytest", *rest)
+    if command == "lock":
+        setup()
+        # Resolve against the public index only, so the lock does not depend on this machine's pip config.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+        env |= {"PIP_CONFIG_FILE": os.devnull, "CUSTOM_COMPILE_COMMAND": "python3 tasks.py lock"}
+        common = [
+            "-m",
+            "piptools",
+            "compile",
+            "--quiet",
+            "--generate-hashes",
+            "--allow-unsafe",
+            "--strip-extras",
+            "--no-emit-index-url",
+            "--no-emit-find-links",
+            "pyproject.toml",
+        ]
+        for out, extra in (("requirements.txt", []), ("requirements-dev.txt", ["--extra", "dev"])):
+            if (code := run(PYTHON, *common, *extra, "-o", out, env=env)) != 0:
+                return code
+        return 0
+    print(f"error: unknown command {command!r}; see python3 tasks.py --help", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

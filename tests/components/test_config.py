@@ -1,0 +1,433 @@
+"""The config model: each class of bad input gives one line naming file, key, value and fix."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from components.config import ConfigError, StackConfig
+from dataops.plan import ROOT, PlanError, load_config
+
+LINE = re.compile(
+    r"^(?P<file>[\w.-]+\.yaml): (?P<key>\S+) = (?P<value>.+?): (?P<message>.+); fix: (?P<fix>.+)$"
+)
+
+
+def problems(tmp_path: Path, stack: str, text: str) -> list[str]:
+    path = tmp_path / f"Pulumi.{stack}.yaml"
+    path.write_text(textwrap.dedent(text))
+    with pytest.raises(PlanError) as info:
+        load_config(stack, ROOT, path)
+    for line in info.value.lines:
+        assert LINE.match(line), f"not in the one-line format: {line}"
+        assert "Traceback" not in line
+    return info.value.lines
+
+
+def only(lines: list[str], key: str) -> str:
+    hits = [line for line in lines if LINE.match(line)["key"] == key]
+    assert len(hits) == 1, f"expected one problem for {key}, got {lines}"
+    return hits[0]
+
+
+@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+def test_shipped_stack_files_validate(stack):
+    _, cfg = load_config(stack)
+    assert isinstance(cfg, StackConfig)
+    assert cfg.environment == stack
+    assert cfg.region == "eu-west-1"
+
+
+def test_defaults_are_the_safe_choice():
+    _, cfg = load_config("test")
+    assert cfg.lake.role == "consumer"
+    assert cfg.workspace.force_destroy is False
+    assert list(cfg.access.write) == []
+    assert StackConfig.model_fields["deletion_protection"].default is True
+    assert StackConfig.model_fields["data_classification"].default == "confidential"
+
+
+def test_every_setting_has_a_description():
+    from components import config as c
+
+    models = [c.StackConfig, c.Lake, c.Zone, c.Transition, c.ObjectLock, c.Access, c.Workspace]
+    missing = [f"{m.__name__}.{n}" for m in models for n, f in m.model_fields.items() if not f.description]
+    assert missing == []
+
+
+def test_shared_values_come_from_pulumi_yaml_and_stack_files_set_only_differences():
+    files, cfg = load_config("dev")
+    assert files.source.origins["dataops-platform:owner"] == "Pulumi.yaml"
+    assert files.source.origins["dataops-platform:environment"] == "Pulumi.dev.yaml"
+    assert cfg.owner == "data-platform"
+
+
+def test_unknown_top_level_key(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            """
+        config:
+          dataops-platform:environment: dev
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:workspce: {enabled: true}
+    """,
+        ),
+        "dataops-platform:workspce",
+    )
+    assert line.startswith("Pulumi.dev.yaml: ")
+    assert "unknown key" in line and "workspace" in line  # the hint lists the known keys
+
+
+def test_unknown_nested_key_names_the_full_path(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "prod",
+            """
+        config:
+          dataops-platform:environment: prod
+          dataops-platform:lake:
+            role: owner
+            zones:
+              raw: {noncurrentVersionExpiry: 3}
+    """,
+        ),
+        "dataops-platform:lake.zones.raw.noncurrentVersionExpiry",
+    )
+    assert "noncurrentVersionExpirationDays" in line
+
+
+def test_wrong_types(tmp_path):
+    lines = problems(
+        tmp_path,
+        "dev",
+        """
+        config:
+          dataops-platform:environment: dev
+          dataops-platform:deletionProtection: maybe
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:workspace: {expireObjectsAfterDays: "thirty"}
+          dataops-platform:access: {read: curated}
+    """,
+    )
+    assert "true or false" in only(lines, "dataops-platform:deletionProtection")
+    assert "whole number" in only(lines, "dataops-platform:workspace.expireObjectsAfterDays")
+    assert "list" in only(lines, "dataops-platform:access.read")
+
+
+def test_out_of_range_values(tmp_path):
+    lines = problems(
+        tmp_path,
+        "prod",
+        """
+        config:
+          dataops-platform:environment: prod
+          dataops-platform:lake:
+            role: owner
+            kmsDeletionWindowDays: 3
+            zones:
+              raw: {abortIncompleteMultipartDays: -2}
+    """,
+    )
+    assert ">= 7" in only(lines, "dataops-platform:lake.kmsDeletionWindowDays")
+    line = only(lines, "dataops-platform:lake.zones.raw.abortIncompleteMultipartDays")
+    assert "= -2:" in line and ">= 1" in line
+
+
+def test_not_an_allowed_value(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            """
+        config:
+          dataops-platform:environment: staging
+    """,
+        ),
+        "dataops-platform:environment",
+    )
+    assert "'prod'" in line
+
+
+def test_missing_required_key(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            """
+        config:
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+    """,
+        ),
+        "dataops-platform:environment",
+    )
+    assert "(not set)" in line
+
+
+def test_prod_without_deletion_protection(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "prod",
+            """
+        config:
+          dataops-platform:environment: prod
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake: {role: owner}
+    """,
+        ),
+        "dataops-platform:deletionProtection",
+    )
+    assert "set dataops-platform:deletionProtection to true" in line
+
+
+def test_object_lock_on_a_stack_that_allows_teardown(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            """
+        config:
+          dataops-platform:environment: dev
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake:
+            role: owner
+            objectLock: {mode: GOVERNANCE, retentionDays: 30}
+    """,
+        ),
+        "dataops-platform:lake.objectLock",
+    )
+    assert "teardown" in line
+
+
+def test_force_destroy_only_in_sandboxes(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            """
+        config:
+          dataops-platform:environment: dev
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:workspace: {forceDestroy: true}
+    """,
+        ),
+        "dataops-platform:workspace.forceDestroy",
+    )
+    assert "sandbox" in line
+
+
+def test_force_destroy_needs_the_second_opt_in_too(tmp_path):
+    # a sandbox asking for forceDestroy must also allow teardown: two opt-ins
+    line = only(
+        problems(
+            tmp_path,
+            "sandbox-ana",
+            """
+        config:
+          dataops-platform:environment: sandbox
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:workspace: {forceDestroy: true}
+    """,
+        ),
+        "dataops-platform:workspace.forceDestroy",
+    )
+    assert "deletionProtection" in line
+
+
+def test_consumers_never_write_to_the_lake_and_must_name_the_owner(tmp_path):
+    lines = problems(
+        tmp_path,
+        "dev",
+        """
+        config:
+          dataops-platform:environment: dev
+          dataops-platform:lake: {role: consumer}
+          dataops-platform:access: {write: [curated]}
+    """,
+    )
+    assert "workspace" in only(lines, "dataops-platform:access.write")
+    assert "(not set)" in only(lines, "dataops-platform:lake.ownerStack")
+
+
+def test_consumers_do_not_configure_the_owners_buckets(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            """
+        config:
+          dataops-platform:environment: dev
+          dataops-platform:lake:
+            role: consumer
+            ownerStack: prod
+            objectLock: {mode: GOVERNANCE, retentionDays: 1}
+    """,
+        ),
+        "dataops-platform:lake.objectLock",
+    )
+    assert "owner stack" in line
+
+
+def test_sandboxes_never_own_the_lake(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "sandbox-x",
+            """
+        config:
+          dataops-platform:environment: sandbox
+          dataops-platform:lake: {role: owner}
+    """,
+        ),
+        "dataops-platform:lake.role",
+    )
+    assert "consumer" in line
+
+
+def test_reading_a_zone_the_lake_does_not_have(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "prod",
+            """
+        config:
+          dataops-platform:environment: prod
+          dataops-platform:lake: {role: owner, zones: {raw: {}}}
+          dataops-platform:access: {read: [raw, gold]}
+    """,
+        ),
+        "dataops-platform:access.read",
+    )
+    assert "gold" in line and "raw" in line
+
+
+def test_lifecycle_transitions_follow_s3_rules(tmp_path):
+    lines = problems(
+        tmp_path,
+        "prod",
+        """
+        config:
+          dataops-platform:environment: prod
+          dataops-platform:lake:
+            role: owner
+            zones:
+              raw:
+                transitions:
+                  - {days: 10, storageClass: STANDARD_IA}
+                  - {days: 5, storageClass: GLACIER}
+    """,
+    )
+    assert any("30 days" in line for line in lines)
+    assert any("increasing order" in line for line in lines)
+
+
+def test_bucket_names_must_fit_in_63_characters(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "prod",
+            """
+        config:
+          dataops-platform:environment: prod
+          dataops-platform:namePrefix: a-very-long-prefix-x
+          dataops-platform:lake:
+            role: owner
+            zones: {exceptionally-lon: {}}
+    """,
+        ),
+        "dataops-platform:namePrefix",
+    )
+    assert "63" in line
+
+
+def test_platform_tags_cannot_be_overridden(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            """
+        config:
+          dataops-platform:environment: dev
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:tags: {owner: someone-else}
+    """,
+        ),
+        "dataops-platform:tags.owner",
+    )
+    assert "ownerStack" not in line
+
+
+def test_unknown_namespace_and_bad_region(tmp_path):
+    lines = problems(
+        tmp_path,
+        "dev",
+        """
+        config:
+          aws:region: mars-1
+          dataops:environment: dev
+          dataops-platform:environment: dev
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+    """,
+    )
+    assert "eu-west-1" in only(lines, "aws:region")
+    assert "unknown namespace" in only(lines, "dataops:environment")
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    lines = problems(
+        tmp_path,
+        "prod",
+        """
+        config:
+          dataops-platform:environment: prod
+          dataops-platform:lake:
+            role: owner
+            zones: {raw: {abortIncompleteMultipartDays: 0, noncurrentVersionExpirationDays: "x"}}
+          dataops-platform:bogus: 1
+    """,
+    )
+    assert len(lines) == 3
+
+
+def test_program_run_reports_bad_config_without_traceback(monkeypatch):
+    """Under `pulumi up` the same validation raises pulumi.RunError (printed without a traceback)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    from components.config import load_stack_config
+
+    monkeypatch.setattr(pulumi, "get_stack", lambda: "prod")
+    monkeypatch.setattr(pulumi, "get_project", lambda: "dataops-platform")
+    token = runtime_config.CONFIG.set(
+        {
+            "aws:region": "eu-west-1",
+            "dataops-platform:environment": "prod",
+            "dataops-platform:owner": "o",
+            "dataops-platform:costCenter": "c",
+            "dataops-platform:deletionProtection": "false",
+            "dataops-platform:lake": '{"role": "owner"}',
+        }
+    )
+    try:
+        with pytest.raises(pulumi.RunError) as info:
+            load_stack_config()
+    finally:
+        runtime_config.CONFIG.reset(token)
+    assert "Pulumi.prod.yaml: dataops-platform:deletionProtection = false" in str(info.value)
+
+
+def test_config_error_lists_problems():
+    from components.config import Problem
+
+    err = ConfigError([Problem("f.yaml", "k", 1, "bad", "fix it")])
+    assert str(err) == "f.yaml: k = 1: bad; fix: fix it"

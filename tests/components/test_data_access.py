@@ -1,0 +1,124 @@
+"""DataAccess: every environment's workload role and its own workspace, in consumer stacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataops.plan import Plan
+from tests.conftest import policy
+from tests.governance import BUCKET, kms_bucket_findings, logging_findings
+
+WRITE_ACTIONS = {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
+
+
+def grants(plan):
+    return {rp.inputs["name"]: policy(rp) for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy")}
+
+
+def object_statement(doc):
+    return next(s for s in doc["Statement"] if s["Sid"] == "ObjectsScoped")
+
+
+@pytest.mark.parametrize("stack", ["dev", "test"])
+def test_consumer_reads_the_owner_lake_and_writes_only_its_workspace(plans, stack):
+    plan, prod = plans[stack], plans["prod"]
+    lake = prod.outputs["lake"]
+    by_name = grants(plan)
+    assert set(by_name) == {"read-curated", "read-analytics", "workspace"}
+    for zone in ("curated", "analytics"):
+        statement = object_statement(by_name[f"read-{zone}"])
+        assert statement["Resource"] == f"{lake['zones'][zone]['arn']}/*"
+        assert not WRITE_ACTIONS & set(statement["Action"])
+        assert by_name[f"read-{zone}"]["Statement"][-1]["Resource"] == lake["kmsKeyArn"]
+    workspace = plan.outputs["access"]["workspaceBucket"]
+    assert workspace == f"dataops-{stack}-workspace-111122223333-eu-west-1"
+    ws = object_statement(by_name["workspace"])
+    assert ws["Resource"] == f"arn:aws:s3:::{workspace}/*"
+    assert {"s3:PutObject", "s3:DeleteObject"} <= set(ws["Action"])
+    lake_arns = {z["arn"] for z in lake["zones"].values()}
+    for name, doc in by_name.items():
+        for s in doc["Statement"]:
+            if WRITE_ACTIONS & set(s["Action"]):
+                assert not any(s["Resource"].startswith(a) for a in lake_arns), (
+                    f"{stack}: {name} writes to the lake"
+                )
+
+
+@pytest.mark.parametrize("stack", ["dev", "test"])
+def test_consumer_creates_no_lake_resources_and_reads_the_owner_through_a_stack_reference(plans, stack):
+    plan = plans[stack]
+    assert plan.of_type("dataops:index:DataLake") == []
+    buckets = plan.of_type(BUCKET)
+    assert [b.inputs["bucket"] for b in buckets] == [plan.outputs["access"]["workspaceBucket"]]
+    ref = plan.named("lake-owner")
+    assert ref.type == "pulumi:pulumi:StackReference"
+    assert ref.inputs["name"] == "organization/dataops-platform/prod"
+
+
+@pytest.mark.parametrize("stack", ["dev", "test"])
+def test_workspace_is_governed_with_its_own_key_and_logs_to_the_lake_log_bucket(plans, stack):
+    plan, prod = plans[stack], plans["prod"]
+    bucket = plan.of_type(BUCKET)[0]
+    key = plan.named("access-workspace-key")
+    assert key.inputs["enableKeyRotation"] is True
+    workspace_key_arn = grants(plan)["workspace"]["Statement"][-1]["Resource"]
+    assert workspace_key_arn != prod.outputs["lake"]["kmsKeyArn"]
+    assert kms_bucket_findings(plan, bucket, workspace_key_arn) == []
+    log_bucket = next(b for b in prod.of_type(BUCKET) if b.name == "lake-access-logs-bucket")
+    # the log bucket lives in the prod plan; check its policy accepts this workspace's logs
+    merged = Plan(
+        plan.project, plan.stack, plan.resources + prod.descendants(log_bucket.parent), plan.outputs
+    )
+    assert logging_findings(merged, bucket, log_bucket, f"workspace/{stack}/") == []
+
+
+def test_dev_workspace_objects_expire(plans):
+    bucket = plans["dev"].of_type(BUCKET)[0]
+    rule = plans["dev"].attached_to(
+        bucket, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    )[0]
+    assert rule.inputs["rules"][0]["expiration"] == {"days": 30}
+
+
+@pytest.mark.parametrize("stack", ["dev", "test"])
+def test_teardown_of_a_consumer_cannot_touch_the_lake(plans, stack):
+    plan = plans[stack]
+    assert not any(r.protect or r.retainOnDelete for r in plan.resources)
+    lake_buckets = {z["bucket"] for z in plans["prod"].outputs["lake"]["zones"].values()}
+    lake_buckets.add(plans["prod"].outputs["lake"]["accessLogBucket"])
+    for r in plan.resources:
+        # the only reference to a lake bucket a consumer may own is its logging target
+        if r.type == "aws:s3/bucketLogging:BucketLogging":
+            assert r.inputs["bucket"] not in lake_buckets
+            continue
+        assert r.inputs.get("bucket") not in lake_buckets, r.urn
+        assert r.inputs.get("forceDestroy") in (None, False), r.urn
+
+
+def test_role_trust_defaults_to_the_account_and_accepts_listed_roles(plans, everything):
+    trust = policy(plans["dev"].named("access-role"))["Statement"][0]
+    assert trust["Principal"] == {"AWS": ["arn:aws:iam::111122223333:root"]}
+    listed = policy(everything.named("access-role"))["Statement"][0]
+    assert listed["Principal"] == {"AWS": ["arn:aws:iam::111122223333:role/etl-runner"]}
+
+
+def test_owner_role_writes_the_zones_its_config_lists(everything):
+    by_name = grants(everything)
+    assert set(by_name) == {"write-landing", "write-raw", "read-curated", "read-analytics", "workspace"}
+
+
+def test_sandbox_scratch_is_force_destroyable_only_with_both_opt_ins(plan_with):
+    plan = plan_with(
+        "sandbox-ana",
+        """
+        config:
+          dataops-platform:environment: sandbox
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:workspace: {forceDestroy: true, expireObjectsAfterDays: 7}
+    """,
+    )
+    bucket = plan.of_type(BUCKET)[0]
+    assert bucket.inputs["forceDestroy"] is True
+    assert not any(r.protect for r in plan.resources)
+    assert plan.named("access-workspace-key").inputs["deletionWindowInDays"] == 7

@@ -1,0 +1,95 @@
+"""Grants: scoped to exact bucket/prefix ARNs and the lake key used through S3; linted by parliament."""
+
+from __future__ import annotations
+
+import json
+
+import parliament
+import pytest
+
+from components.lake_access import KMS_READ_ACTIONS, grant_document
+from tests.conftest import policy
+
+BUCKET = "arn:aws:s3:::dataops-prod-curated-111122223333-eu-west-1"
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/aeaa6392-41b2-4b1a-5222-c858f69a2e4c"
+SEVERE = {"MEDIUM", "HIGH", "CRITICAL"}
+
+
+def parliament_findings(document: dict) -> list[str]:
+    analysed = parliament.analyze_policy_string(json.dumps(document))
+    out = []
+    for finding in analysed.findings:
+        parliament.enhance_finding(finding)
+        if finding.severity in SEVERE:
+            out.append(f"{finding.issue} ({finding.severity}): {finding.detail}")
+    return out
+
+
+def actions(document: dict) -> list[str]:
+    return [
+        a
+        for s in document["Statement"]
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
+
+
+def test_read_grant_is_read_only_and_scoped():
+    doc = grant_document(BUCKET, KEY, "eu-west-1", "", write=False)
+    assert set(actions(doc)) == {"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", *KMS_READ_ACTIONS}
+    resources = {s["Sid"]: s["Resource"] for s in doc["Statement"]}
+    assert resources == {
+        "ListScoped": BUCKET,
+        "BucketScoped": BUCKET,
+        "ObjectsScoped": f"{BUCKET}/*",
+        "LakeKeyThroughS3": KEY,
+    }
+    kms = doc["Statement"][-1]
+    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+
+
+def test_prefix_grant_limits_listing_and_objects():
+    doc = grant_document(BUCKET, KEY, "eu-west-1", "team-a/", write=True)
+    listing, bucket, objects, _ = doc["Statement"]
+    assert "Condition" not in bucket
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["team-a/*"]}}
+    assert objects["Resource"] == f"{BUCKET}/team-a/*"
+
+
+def test_write_grant_adds_put_and_multipart_but_never_delete():
+    doc = grant_document(BUCKET, KEY, "eu-west-1", "", write=True)
+    assert {"s3:PutObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "kms:Decrypt"} <= set(
+        actions(doc)
+    )
+    assert "s3:DeleteObject" not in actions(doc)
+    assert "s3:DeleteObject" in actions(grant_document(BUCKET, KEY, "eu-west-1", "", write=True, delete=True))
+
+
+@pytest.mark.parametrize("write", [False, True])
+def test_grant_documents_pass_parliament(write):
+    assert parliament_findings(grant_document(BUCKET, KEY, "eu-west-1", "p/", write=write)) == []
+
+
+def test_parliament_check_can_fail():
+    bad = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"{BUCKET}/*"}],
+    }
+    assert parliament_findings(bad) != []
+
+
+@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+def test_identity_policies_of_every_stack_are_least_privilege(plans, stack):
+    plan = plans[stack]
+    role_policies = plan.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert role_policies, f"{stack}: no identity policies in the plan"
+    for rp in role_policies:
+        doc = policy(rp)
+        assert parliament_findings(doc) == [], rp.urn
+        for statement in doc["Statement"]:
+            acts = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any(a == "*" or a.endswith(":*") for a in acts), rp.urn
+            res = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            assert "*" not in res, rp.urn
+            assert not any(r.startswith("arn:aws:kms") and r.endswith("*") for r in res), rp.urn
