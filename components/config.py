@@ -8,12 +8,13 @@ combinations. Every problem becomes one line naming the file, the key, the bad v
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
 PROJECT = "dataops-platform"
@@ -119,6 +120,104 @@ class Workspace(_Strict):
     )
 
 
+# Kubernetes minor versions EKS supports (standard or extended) as of 2026-11:
+# https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html, https://endoflife.date/amazon-eks
+KUBERNETES_VERSIONS = ("1.33", "1.34", "1.35", "1.36")
+CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+REPOSITORY_RE = re.compile(r"^([a-z0-9.-]+(:\d+)?/)?[a-z0-9][a-z0-9._/-]*$")
+DNS_LABEL_RE = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class Network(_Strict):
+    vpc_cidr: str = Field(default="10.40.0.0/16", description="VPC address range (private, /16 to /20).")
+    availability_zones: int = Field(default=2, ge=2, le=3, description="AZs the subnets span (prod: 3).")
+    nat_gateways: Literal["single", "perAz"] = Field(
+        default="single", description="One shared NAT gateway, or one per AZ (prod)."
+    )
+    service_cidr: str | None = Field(
+        default=None, description="Kubernetes service range (private, not overlapping the VPC)."
+    )
+
+
+class NodeGroup(_Strict):
+    instance_types: list[str] = Field(description="EC2 instance types of the group.")
+    min_size: int = Field(ge=0, le=200, description="Fewest nodes (0 lets the group scale to zero).")
+    desired_size: int = Field(ge=0, le=200, description="Nodes at creation.")
+    max_size: int = Field(ge=1, le=200, description="Most nodes.")
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="On-demand or spot.")
+    disk_size_gib: int = Field(default=50, ge=20, le=2000, description="Root volume size (encrypted gp3).")
+
+
+class ExistingCluster(_Strict):
+    context: str | None = Field(
+        default=None, description="kubeconfig context to use (from the user's KUBECONFIG)."
+    )
+    oidc_provider_arn: str | None = Field(
+        default=None, description="The cluster's IAM OIDC provider, for IRSA workload identity."
+    )
+    storage_class: str = Field(default="gp3", description="The cluster's encrypted StorageClass to use.")
+
+
+class Cluster(_Strict):
+    mode: Literal["eks", "existing"] = Field(
+        default="eks", description="`eks` creates the cluster; `existing` adopts one the organisation runs."
+    )
+    kubernetes_version: str = Field(default="1.35", description="Kubernetes minor version of the cluster.")
+    admin_roles: list[str] = Field(
+        default_factory=list, description="IAM roles (names or ARNs) given cluster-admin access entries."
+    )
+    public_access_cidrs: list[str] = Field(
+        default_factory=list,
+        description="CIDRs that may reach the API endpoint from the internet; empty: private only.",
+    )
+    log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
+        default_factory=lambda: list(CONTROL_PLANE_LOGS), description="Control-plane log types (prod: all)."
+    )
+    network: Network = Field(default_factory=Network, description="The cluster's VPC.")
+    system_nodes: NodeGroup = Field(
+        default_factory=lambda: NodeGroup.model_validate(
+            {"instanceTypes": ["m6i.large"], "minSize": 1, "desiredSize": 2, "maxSize": 3}
+        ),
+        description="Node group for cluster add-ons and the hub.",
+    )
+    notebook_nodes: NodeGroup = Field(
+        default_factory=lambda: NodeGroup.model_validate(
+            {"instanceTypes": ["r6i.xlarge"], "minSize": 0, "desiredSize": 0, "maxSize": 5}
+        ),
+        description="Node group for user notebook pods (tainted for them only).",
+    )
+    existing: ExistingCluster | None = Field(default=None, description="`existing` mode: how to reach it.")
+
+
+class Quota(_Strict):
+    cpu: str = Field(default="32", description="Total CPU requests of the namespace.")
+    memory: str = Field(default="128Gi", description="Total memory requests of the namespace.")
+    pods: int = Field(default=50, ge=1, le=5000, description="Most pods in the namespace.")
+    storage: str = Field(default="500Gi", description="Total persistent-volume requests.")
+    default_cpu: str = Field(default="500m", description="CPU request of a container that sets none.")
+    default_memory: str = Field(default="1Gi", description="Memory request of a container that sets none.")
+
+
+class Team(_Strict):
+    name: str = Field(description="Team name: its namespace is `<name>`.")
+    quota: Quota = Field(default_factory=Quota, description="ResourceQuota and LimitRange defaults.")
+
+
+class Image(_Strict):
+    digest: str | None = Field(
+        default=None, description="Promoted image digest (sha256:...): reference it, build nothing."
+    )
+    repository: str | None = Field(
+        default=None,
+        description="Where a promoted digest lives: an ECR repository name here, or registry/repo.",
+    )
+    keep_last: int = Field(default=30, ge=1, le=1000, description="Images the ECR lifecycle policy keeps.")
+    platform: Literal["linux/amd64", "linux/arm64"] = Field(
+        default="linux/amd64", description="Platform the image is built for."
+    )
+
+
 class StackConfig(BaseModel):
     """Everything one stack of the program reads. Keys are `dataops-platform:<camelCaseName>`."""
 
@@ -142,6 +241,17 @@ class StackConfig(BaseModel):
     lake: Lake = Field(default_factory=Lake, description="The governed data lake: owned or consumed.")
     access: Access = Field(default_factory=Access, description="The environment's workload role.")
     workspace: Workspace = Field(default_factory=Workspace, description="The environment's writable bucket.")
+    cluster: Cluster = Field(
+        default_factory=Cluster, description="The Kubernetes cluster: created or adopted."
+    )
+    kubeconfig: SecretStr | None = Field(
+        default=None, description="`existing` clusters: kubeconfig, set with `pulumi config set --secret`."
+    )
+    teams: list[Team] = Field(
+        default_factory=lambda: [Team(name="data-science")], description="Team namespaces on the cluster."
+    )
+    image: Image = Field(default_factory=Image, description="The notebook image: built here or promoted.")
+    hub_namespace: str = Field(default="jupyterhub", description="Namespace of the notebook hub.")
 
     _project: str = PrivateAttr(default=PROJECT)
     _stack: str = PrivateAttr(default="")
@@ -510,7 +620,225 @@ def _rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
             add(
                 f"tags.{key}", value, "AWS allows keys of 128 and values of 256 characters", "shorten the tag"
             )
+    _cluster_rules(cfg, add)
+    _image_rules(cfg, add)
     return out
+
+
+PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def _network(value: str, key: str, add: Any) -> ipaddress.IPv4Network | None:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        add(key, value, "not a CIDR block", "write it as a network address and prefix, e.g. 10.40.0.0/16")
+        return None
+    if not isinstance(net, ipaddress.IPv4Network):
+        add(key, value, "IPv6 is not supported here", "use an IPv4 CIDR block")
+        return None
+    return net
+
+
+def _cluster_rules(cfg: StackConfig, add: Any) -> None:
+    c = cfg.cluster
+    if c.kubernetes_version not in KUBERNETES_VERSIONS:
+        add(
+            "cluster.kubernetesVersion",
+            c.kubernetes_version,
+            "not a Kubernetes version EKS supports",
+            f"use one of {', '.join(KUBERNETES_VERSIONS)}",
+        )
+    for team in cfg.teams:
+        if not DNS_LABEL_RE.match(team.name) or team.name in ("default", "kube-system", cfg.hub_namespace):
+            add(
+                "teams",
+                team.name,
+                "team names become namespace names",
+                "use a DNS label (lowercase letters, digits, hyphens) that is not a system namespace",
+            )
+    names = [t.name for t in cfg.teams]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        add("teams", name, "listed twice", "list each team once")
+    if not DNS_LABEL_RE.match(cfg.hub_namespace):
+        add("hubNamespace", cfg.hub_namespace, "not a DNS label", "use lowercase letters, digits and hyphens")
+
+    if c.mode == "existing":
+        if cfg.kubeconfig is None and (c.existing is None or c.existing.context is None):
+            add(
+                "cluster.existing",
+                _MISSING,
+                "an existing cluster needs a way in",
+                "set cluster.existing.context, or `pulumi config set --secret kubeconfig < file`",
+            )
+        if (
+            c.existing is not None
+            and c.existing.oidc_provider_arn is not None
+            and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$", c.existing.oidc_provider_arn)
+        ):
+            add(
+                "cluster.existing.oidcProviderArn",
+                c.existing.oidc_provider_arn,
+                "not an IAM OIDC provider ARN",
+                "copy it from `aws iam list-open-id-connect-providers`",
+            )
+        return
+    if cfg.kubeconfig is not None or c.existing is not None:
+        add(
+            "cluster.mode",
+            "eks",
+            "kubeconfig / cluster.existing apply only to existing clusters",
+            "set cluster.mode to existing, or remove them",
+        )
+    if not c.admin_roles:
+        add(
+            "cluster.adminRoles",
+            [],
+            "nobody could administer the cluster",
+            "list at least one IAM role (name or ARN) for cluster-admin access",
+        )
+    for role in c.admin_roles:
+        if not (re.match(r"^[\w+=,.@-]{1,64}$", role) or ROLE_ARN_RE.match(role)):
+            add("cluster.adminRoles", role, "not an IAM role name or ARN", "use e.g. platform-admin")
+
+    net = c.network
+    vpc = _network(net.vpc_cidr, "cluster.network.vpcCidr", add)
+    if vpc is not None:
+        if not any(vpc.subnet_of(r) for r in PRIVATE_RANGES):
+            add(
+                "cluster.network.vpcCidr",
+                net.vpc_cidr,
+                "not a private (RFC 1918) range",
+                "use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+            )
+        if not 16 <= vpc.prefixlen <= 20:
+            add(
+                "cluster.network.vpcCidr",
+                net.vpc_cidr,
+                "the VPC must be between /16 and /20",
+                "use a /16 to /20 range (subnets are carved from it per AZ)",
+            )
+    if net.service_cidr is not None:
+        svc = _network(net.service_cidr, "cluster.network.serviceCidr", add)
+        if svc is not None and not any(svc.subnet_of(r) for r in PRIVATE_RANGES):
+            add(
+                "cluster.network.serviceCidr",
+                net.service_cidr,
+                "not a private (RFC 1918) range",
+                "use e.g. 172.20.0.0/16",
+            )
+        elif svc is not None and vpc is not None and svc.overlaps(vpc):
+            add(
+                "cluster.network.serviceCidr",
+                net.service_cidr,
+                f"overlaps the VPC range {vpc}",
+                "choose a range outside the VPC, e.g. 172.20.0.0/16",
+            )
+    public: list[ipaddress.IPv4Network] = []
+    for cidr in c.public_access_cidrs:
+        block = _network(cidr, "cluster.publicAccessCidrs", add)
+        if block is None:
+            continue
+        if block.prefixlen == 0:
+            add(
+                "cluster.publicAccessCidrs",
+                cidr,
+                "opens the API endpoint to the whole internet",
+                "list your office or VPN ranges instead",
+            )
+        elif any(block.subnet_of(r) for r in PRIVATE_RANGES):
+            add(
+                "cluster.publicAccessCidrs",
+                cidr,
+                "a private range never reaches the public endpoint",
+                "list public ranges; private clients use the private endpoint",
+            )
+        for other in public:
+            if block.overlaps(other):
+                add("cluster.publicAccessCidrs", cidr, f"overlaps {other}", "merge or remove one of them")
+        public.append(block)
+
+    for key, group in (("systemNodes", c.system_nodes), ("notebookNodes", c.notebook_nodes)):
+        if not group.min_size <= group.desired_size <= group.max_size:
+            add(
+                f"cluster.{key}",
+                group.model_dump(by_alias=True, include={"min_size", "desired_size", "max_size"}),
+                "sizes must satisfy minSize <= desiredSize <= maxSize",
+                "adjust the three sizes",
+            )
+        if not group.instance_types:
+            add(f"cluster.{key}.instanceTypes", [], "no instance type", "list at least one, e.g. m6i.large")
+    if c.system_nodes.min_size < 1:
+        add(
+            "cluster.systemNodes.minSize",
+            c.system_nodes.min_size,
+            "add-ons need at least one system node",
+            "set minSize to 1 or more",
+        )
+
+    if cfg.environment == "prod":
+        if c.public_access_cidrs:
+            add(
+                "cluster.publicAccessCidrs",
+                c.public_access_cidrs,
+                "prod's API endpoint is private only",
+                "remove cluster.publicAccessCidrs (reach prod through the VPC or a bastion)",
+            )
+        if net.availability_zones != 3:
+            add(
+                "cluster.network.availabilityZones",
+                net.availability_zones,
+                "prod spans three AZs",
+                "set it to 3",
+            )
+        if net.nat_gateways != "perAz":
+            add(
+                "cluster.network.natGateways",
+                net.nat_gateways,
+                "prod keeps egress up when one AZ fails",
+                "set it to perAz",
+            )
+        if sorted(c.log_types) != sorted(CONTROL_PLANE_LOGS):
+            add(
+                "cluster.logTypes",
+                c.log_types,
+                "prod records every control-plane log type",
+                "remove cluster.logTypes (the default is all of them)",
+            )
+
+
+def _image_rules(cfg: StackConfig, add: Any) -> None:
+    img = cfg.image
+    if img.digest is not None and not DIGEST_RE.match(img.digest):
+        add(
+            "image.digest",
+            img.digest,
+            "not an immutable digest (a tag such as 'latest' can change under you)",
+            "use the sha256:<64 hex> digest printed by `pulumi stack output image --stack dev`",
+        )
+    if img.repository is not None:
+        last = img.repository.rsplit("/", 1)[-1]
+        if "@" in img.repository or ":" in last or not REPOSITORY_RE.match(img.repository):
+            add(
+                "image.repository",
+                img.repository,
+                "a repository without tag or digest is expected",
+                "put the repository here (e.g. dataops-notebook) and the digest in image.digest",
+            )
+    if cfg.environment in ("test", "prod") and img.digest is None:
+        add(
+            "image.digest",
+            _MISSING,
+            f"{cfg.environment} runs only promoted images, never a fresh build",
+            "set image.digest to the digest tested in the previous environment",
+        )
+    if img.digest is None and img.repository is not None:
+        add(
+            "image.repository",
+            img.repository,
+            "only applies to a promoted digest",
+            "set image.digest, or remove image.repository to build the image in this stack",
+        )
 
 
 def validate(raw: dict[str, Any], *, project: str, stack: str, source: Source) -> StackConfig:

@@ -17,6 +17,7 @@ from components.config import StackConfig, Workspace
 from components.data_lake import key_policy
 from components.governed_bucket import GovernedBucket, GovernedBucketArgs, Lifecycle
 from components.lake_access import BucketRef, LakeRef, attach_grant
+from components.workload_identity import WorkloadIdentity, trust_policy
 
 TYPE = "dataops:index:DataAccess"
 WORKSPACE = "workspace"
@@ -29,7 +30,9 @@ class DataAccessArgs:
     read: list[str]
     write: list[str]
     trusted_principals: list[str]
-    """Role ARNs that may assume the workload role; empty means principals of this account."""
+    """Role ARNs that may also assume the workload role."""
+    identity: WorkloadIdentity
+    """How the cluster's pods assume the role (without a cluster: principals of this account)."""
     workspace: Workspace
     physical_prefix: str
     stack: str
@@ -37,12 +40,13 @@ class DataAccessArgs:
     protect: bool
 
     @staticmethod
-    def from_config(cfg: StackConfig, lake: LakeRef) -> DataAccessArgs:
+    def from_config(cfg: StackConfig, lake: LakeRef, identity: WorkloadIdentity) -> DataAccessArgs:
         return DataAccessArgs(
             lake=lake,
             read=cfg.access.read,
             write=cfg.access.write,
             trusted_principals=cfg.access.trusted_principals,
+            identity=identity,
             workspace=cfg.workspace,
             physical_prefix=cfg.physical_name(),
             stack=cfg.stack,
@@ -67,14 +71,25 @@ class DataAccess(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
         region = args.lake.region
 
-        trusted = args.trusted_principals
+        identity = args.identity
+        trust = pulumi.Output.all(partition, account, identity.cluster_arn).apply(
+            lambda v: json.dumps(
+                trust_policy(
+                    identity.mode,
+                    v[0],
+                    v[1],
+                    cluster_arn=v[2],
+                    oidc_provider_arn=identity.oidc_provider_arn,
+                    namespaces=identity.namespaces,
+                    trusted_principals=list(args.trusted_principals),
+                )
+            )
+        )
         self.role = aws.iam.Role(
             f"{name}-role",
             name=f"{args.physical_prefix}-data-access",
             description=f"Workload access to the data lake from {args.stack}",
-            assume_role_policy=pulumi.Output.all(partition, account).apply(
-                lambda v: json.dumps(trust_policy(list(trusted) or [f"arn:{v[0]}:iam::{v[1]}:root"]))
-            ),
+            assume_role_policy=trust,
             max_session_duration=3600,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
@@ -143,17 +158,3 @@ class DataAccess(pulumi.ComponentResource):
             roleName=self.role.name,
             workspaceBucket=self.workspace.bucket_name if self.workspace else None,
         )
-
-
-def trust_policy(principals: list[str]) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "TrustedWorkloads",
-                "Effect": "Allow",
-                "Principal": {"AWS": principals},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }

@@ -7,6 +7,7 @@ not know is an error, not an empty answer: add it here when the program starts u
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -40,7 +41,77 @@ class FakeCloud(Mocks):
             "aws:iam/rolePolicy:RolePolicy": self._role_policy,
             "aws:glue/catalogDatabase:CatalogDatabase": self._glue_database,
             "pulumi:pulumi:StackReference": self._stack_reference,
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda a, u: {
+                "id": f"{a.inputs['role']}-{u[:20]}"
+            },
+            "aws:cloudwatch/logGroup:LogGroup": lambda a, u: {
+                "id": a.inputs["name"],
+                "arn": self._arn("logs", f"log-group:{a.inputs['name']}"),
+            },
+            "aws:ec2/vpc:Vpc": lambda a, u: {
+                "id": f"vpc-{u[:17]}",
+                "arn": self._arn("ec2", f"vpc/vpc-{u[:17]}"),
+                "defaultSecurityGroupId": f"sg-{u[1:18]}",
+                "mainRouteTableId": f"rtb-{u[2:19]}",
+            },
+            "aws:ec2/launchTemplate:LaunchTemplate": lambda a, u: {
+                "id": f"lt-{u[:17]}",
+                "arn": self._arn("ec2", f"launch-template/lt-{u[:17]}"),
+                "latestVersion": 1,
+                "defaultVersion": 1,
+            },
+            "aws:eks/cluster:Cluster": self._eks_cluster,
+            "aws:eks/accessEntry:AccessEntry": lambda a, u: {
+                "id": f"{a.inputs['clusterName']}:{a.inputs['principalArn']}",
+                "accessEntryArn": self._arn("eks", f"access-entry/{a.inputs['clusterName']}/{u[:8]}"),
+            },
+            "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": lambda a, u: {
+                "id": f"{a.inputs['clusterName']}#{a.inputs['principalArn']}#{a.inputs['policyArn']}"
+            },
+            "aws:eks/nodeGroup:NodeGroup": lambda a, u: {
+                "id": f"{a.inputs['clusterName']}:{a.inputs['nodeGroupName']}",
+                "status": "ACTIVE",
+                "arn": self._arn(
+                    "eks", f"nodegroup/{a.inputs['clusterName']}/{a.inputs['nodeGroupName']}/{u[:8]}"
+                ),
+            },
+            "aws:eks/addon:Addon": lambda a, u: {
+                "id": f"{a.inputs['clusterName']}:{a.inputs['addonName']}",
+                "addonVersion": "v1.0.0-eksbuild.1",
+                "arn": self._arn("eks", f"addon/{a.inputs['clusterName']}/{a.inputs['addonName']}/{u[:8]}"),
+            },
+            "aws:eks/podIdentityAssociation:PodIdentityAssociation": lambda a, u: {
+                "id": f"a-{u[:17]}",
+                "associationId": f"a-{u[:17]}",
+                "associationArn": self._arn(
+                    "eks", f"podidentityassociation/{a.inputs['clusterName']}/a-{u[:17]}"
+                ),
+            },
+            "aws:ecr/repository:Repository": lambda a, u: {
+                "id": a.inputs["name"],
+                "registryId": ACCOUNT_ID,
+                "arn": self._arn("ecr", f"repository/{a.inputs['name']}"),
+                "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{a.inputs['name']}",
+            },
+            "aws:ecr/lifecyclePolicy:LifecyclePolicy": lambda a, u: {
+                "id": a.inputs["repository"],
+                "registryId": ACCOUNT_ID,
+            },
+            "docker:index/image:Image": self._docker_image,
+            "pulumi:providers:kubernetes": lambda a, u: {"id": str(uuid.UUID(hex=u + u))},
         }
+        # EC2 resources whose only computed value of interest is an id with the service's prefix.
+        for kind, prefix in (
+            ("subnet:Subnet", "subnet"),
+            ("internetGateway:InternetGateway", "igw"),
+            ("routeTable:RouteTable", "rtb"),
+            ("routeTableAssociation:RouteTableAssociation", "rtbassoc"),
+            ("eip:Eip", "eipalloc"),
+            ("natGateway:NatGateway", "nat"),
+            ("vpcEndpoint:VpcEndpoint", "vpce"),
+            ("defaultSecurityGroup:DefaultSecurityGroup", "sg"),
+        ):
+            self._resources[f"aws:ec2/{kind}"] = lambda a, u, p=prefix: {"id": f"{p}-{u[:17]}"}
         # Settings attached to a bucket: their id is the bucket's name.
         for kind in (
             "bucketPublicAccessBlock:BucketPublicAccessBlock",
@@ -60,6 +131,8 @@ class FakeCloud(Mocks):
         if args.custom is False:
             return "", {}  # components have no cloud identity (reads pass custom=None)
         handler = self._resources.get(args.typ)
+        if handler is None and args.typ.startswith("kubernetes:"):
+            handler = self._kubernetes
         if handler is None:
             raise UnknownToFakeCloud(
                 f"the offline fake cloud does not model {args.typ} ({args.name}); "
@@ -85,6 +158,42 @@ class FakeCloud(Mocks):
             "region": self.region,
             "hostedZoneId": "Z1BKCTXD74EZPE",
             "forceDestroy": bool(args.inputs.get("forceDestroy", False)),
+        }
+
+    def _eks_cluster(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
+        name = args.inputs["name"]
+        oidc = uid.upper()[:32]
+        return {
+            "id": name,
+            "arn": self._arn("eks", f"cluster/{name}"),
+            "status": "ACTIVE",
+            "endpoint": f"https://{oidc}.gr7.{self.region}.eks.amazonaws.com",
+            "certificateAuthority": {"data": base64.b64encode(f"offline CA of {name}".encode()).decode()},
+            "identities": [
+                {"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{oidc}"}]}
+            ],
+            "platformVersion": "eks.1",
+            "clusterId": str(uuid.UUID(hex=uid + uid)),
+            "vpcConfig": {
+                **args.inputs.get("vpcConfig", {}),
+                "clusterSecurityGroupId": f"sg-{uid[3:20]}",
+                "vpcId": f"vpc-{uid[4:21]}",
+            },
+        }
+
+    def _docker_image(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
+        # The digest a build would get: derived from the image name, whose tag is the context hash.
+        name = args.inputs["imageName"]
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        return {"id": f"{name}@sha256:{digest}", "repoDigest": f"{name.rsplit(':', 1)[0]}@sha256:{digest}"}
+
+    def _kubernetes(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
+        meta = args.inputs.get("metadata") or {}
+        name = meta.get("name") or f"{args.name}-{uid[:8]}"
+        ns = meta.get("namespace")
+        return {
+            "id": f"{ns}/{name}" if ns else name,
+            "metadata": {**meta, "name": name, "uid": str(uuid.UUID(hex=uid + uid))},
         }
 
     def _bucket_setting(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
@@ -150,6 +259,20 @@ class FakeCloud(Mocks):
                 "partition": PARTITION,
                 "dnsSuffix": "amazonaws.com",
                 "reverseDnsPrefix": "com.amazonaws",
+            },
+            "aws:index/getAvailabilityZones:getAvailabilityZones": lambda: {
+                "id": self.region,
+                "names": [f"{self.region}{z}" for z in "abc"],
+                "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)],
+                "groupNames": [self.region] * 3,
+            },
+            "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda: {
+                "id": self.region,
+                "userName": "AWS",
+                "password": "offline-registry-token",
+                "authorizationToken": "offline",
+                "expiresAt": CREATED,
+                "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com",
             },
             "aws:index/getRegion:getRegion": lambda: {
                 "id": self.region,

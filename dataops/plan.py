@@ -49,6 +49,8 @@ class PlannedResource:
     dependencies: list[str]
     protect: bool
     retainOnDelete: bool
+    provider: str = ""
+    """The explicit provider (`urn::id`); "" means the package's default provider."""
     custom: bool = field(default=True, repr=False)
 
 
@@ -144,6 +146,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 dependencies=sorted(set(request.dependencies)),
                 protect=bool(request.protect),
                 retainOnDelete=bool(request.retainOnDelete),
+                provider=request.provider,
                 custom=bool(request.custom),
             )
         )

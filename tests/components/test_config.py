@@ -431,3 +431,162 @@ def test_config_error_lists_problems():
 
     err = ConfigError([Problem("f.yaml", "k", 1, "bad", "fix it")])
     assert str(err) == "f.yaml: k = 1: bad; fix: fix it"
+
+
+DEV = textwrap.dedent("""
+    config:
+      dataops-platform:environment: dev
+      dataops-platform:deletionProtection: false
+      dataops-platform:lake: {role: consumer, ownerStack: prod}
+""")
+
+
+def test_unknown_kubernetes_version(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            DEV + "  dataops-platform:cluster: {adminRoles: [a], kubernetesVersion: '1.19'}\n",
+        ),
+        "dataops-platform:cluster.kubernetesVersion",
+    )
+    assert "1.35" in line
+
+
+def test_vpc_must_be_private_and_service_range_must_not_overlap(tmp_path):
+    lines = problems(
+        tmp_path,
+        "dev",
+        DEV
+        + """  dataops-platform:cluster:
+        adminRoles: [a]
+        network: {vpcCidr: 8.8.0.0/16, serviceCidr: 8.8.128.0/17}
+    """,
+    )
+    assert "private" in only(lines, "dataops-platform:cluster.network.vpcCidr")
+    lines = problems(
+        tmp_path,
+        "dev",
+        DEV
+        + """  dataops-platform:cluster:
+        adminRoles: [a]
+        network: {vpcCidr: 10.40.0.0/16, serviceCidr: 10.40.128.0/17}
+    """,
+    )
+    assert "overlaps the VPC range 10.40.0.0/16" in only(
+        lines, "dataops-platform:cluster.network.serviceCidr"
+    )
+
+
+def test_public_endpoint_cidrs(tmp_path):
+    lines = problems(
+        tmp_path,
+        "dev",
+        DEV
+        + """  dataops-platform:cluster:
+        adminRoles: [a]
+        publicAccessCidrs: [0.0.0.0/0, 203.0.113.0/24, 203.0.113.128/25, not-a-cidr]
+    """,
+    )
+    joined = "\n".join(lines)
+    assert "whole internet" in joined and "overlaps 203.0.113.0/24" in joined and "not a CIDR" in joined
+    assert all(LINE.match(line)["key"] == "dataops-platform:cluster.publicAccessCidrs" for line in lines)
+
+
+def test_node_group_min_above_max(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            DEV
+            + """  dataops-platform:cluster:
+        adminRoles: [a]
+        notebookNodes: {instanceTypes: [r6i.xlarge], minSize: 4, desiredSize: 4, maxSize: 2}
+    """,
+        ),
+        "dataops-platform:cluster.notebookNodes",
+    )
+    assert "minSize <= desiredSize <= maxSize" in line
+
+
+def test_prod_cluster_rules(tmp_path):
+    lines = problems(
+        tmp_path,
+        "prod",
+        """
+        config:
+          dataops-platform:environment: prod
+          dataops-platform:lake: {role: owner}
+          dataops-platform:image: {digest: "sha256:0b5a2c1e7f9d0b3a6c8e1f4d7b0a3c6e9f2d5b8a1c4e7f0a4f1d2b7c9a0e6f3d"}
+          dataops-platform:cluster:
+            adminRoles: [a]
+            publicAccessCidrs: [203.0.113.0/24]
+            logTypes: [audit]
+    """,
+    )
+    assert "private only" in only(lines, "dataops-platform:cluster.publicAccessCidrs")
+    assert "3" in only(lines, "dataops-platform:cluster.network.availabilityZones")
+    assert "perAz" in only(lines, "dataops-platform:cluster.network.natGateways")
+    assert "every control-plane log type" in only(lines, "dataops-platform:cluster.logTypes")
+
+
+def test_mutable_image_tags_are_refused(tmp_path):
+    lines = problems(
+        tmp_path,
+        "test",
+        """
+        config:
+          dataops-platform:environment: test
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:cluster: {adminRoles: [a]}
+          dataops-platform:image: {digest: latest, repository: "quay.io/team/notebook:v1"}
+    """,
+    )
+    assert "immutable digest" in only(lines, "dataops-platform:image.digest")
+    assert "without tag" in only(lines, "dataops-platform:image.repository")
+
+
+def test_test_and_prod_need_a_promoted_digest(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "test",
+            """
+        config:
+          dataops-platform:environment: test
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:cluster: {adminRoles: [a]}
+    """,
+        ),
+        "dataops-platform:image.digest",
+    )
+    assert "(not set)" in line and "never a fresh build" in line
+
+
+def test_existing_mode_needs_a_kubeconfig_or_context(tmp_path):
+    line = only(
+        problems(tmp_path, "dev", DEV + "  dataops-platform:cluster: {mode: existing}\n"),
+        "dataops-platform:cluster.existing",
+    )
+    assert "kubeconfig" in line
+
+
+def test_existing_mode_accepts_a_secret_kubeconfig(tmp_path):
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(
+        textwrap.dedent(DEV) + "  dataops-platform:cluster: {mode: existing}\n"
+        "  dataops-platform:kubeconfig:\n    secure: v1:AAAA\n"
+    )
+    _, cfg = load_config("dev", ROOT, path)
+    assert cfg.cluster.mode == "existing"
+    assert "AAAA" not in repr(cfg) and "secret" not in repr(cfg).lower().replace("secretstr", "")
+
+
+def test_eks_mode_needs_an_admin_and_team_names_must_be_dns_labels(tmp_path):
+    lines = problems(
+        tmp_path, "dev", DEV + "  dataops-platform:teams: [{name: Data_Science}, {name: ok}, {name: ok}]\n"
+    )
+    assert "at least one IAM role" in only(lines, "dataops-platform:cluster.adminRoles")
+    assert sum("dataops-platform:teams" in line for line in lines) == 2

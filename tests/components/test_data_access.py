@@ -95,11 +95,18 @@ def test_teardown_of_a_consumer_cannot_touch_the_lake(plans, stack):
         assert r.inputs.get("forceDestroy") in (None, False), r.urn
 
 
-def test_role_trust_defaults_to_the_account_and_accepts_listed_roles(plans, everything):
-    trust = policy(plans["dev"].named("access-role"))["Statement"][0]
-    assert trust["Principal"] == {"AWS": ["arn:aws:iam::111122223333:root"]}
-    listed = policy(everything.named("access-role"))["Statement"][0]
-    assert listed["Principal"] == {"AWS": ["arn:aws:iam::111122223333:role/etl-runner"]}
+def test_workload_role_is_assumed_by_the_clusters_pods_only(plans, everything):
+    plan = plans["dev"]
+    (trust,) = policy(plan.named("access-role"))["Statement"]
+    assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    cluster_arn = "arn:aws:eks:eu-west-1:111122223333:cluster/dataops-dev"
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnEquals": {"aws:SourceArn": cluster_arn},
+    }
+    statements = policy(everything.named("access-role"))["Statement"]
+    assert statements[-1]["Principal"] == {"AWS": ["arn:aws:iam::111122223333:role/etl-runner"]}
 
 
 def test_owner_role_writes_the_zones_its_config_lists(everything):
@@ -116,6 +123,7 @@ def test_sandbox_scratch_is_force_destroyable_only_with_both_opt_ins(plan_with):
           dataops-platform:deletionProtection: false
           dataops-platform:lake: {role: consumer, ownerStack: prod}
           dataops-platform:workspace: {forceDestroy: true, expireObjectsAfterDays: 7}
+          dataops-platform:cluster: {adminRoles: [platform-admin]}
     """,
     )
     bucket = plan.of_type(BUCKET)[0]

@@ -164,6 +164,7 @@ def test_unprotected_owner_is_not_protected(plan_with):
           dataops-platform:environment: dev
           dataops-platform:deletionProtection: false
           dataops-platform:lake: {role: owner}
+          dataops-platform:cluster: {adminRoles: [platform-admin]}
     """,
     )
     lake, buckets, _ = lake_parts(plan)

@@ -8,7 +8,6 @@ import parliament
 import pytest
 
 from components.lake_access import KMS_READ_ACTIONS, grant_document
-from tests.conftest import policy
 
 BUCKET = "arn:aws:s3:::dataops-prod-curated-111122223333-eu-west-1"
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/aeaa6392-41b2-4b1a-5222-c858f69a2e4c"
@@ -75,21 +74,3 @@ def test_parliament_check_can_fail():
         "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"{BUCKET}/*"}],
     }
     assert parliament_findings(bad) != []
-
-
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
-def test_identity_policies_of_every_stack_are_least_privilege(plans, stack):
-    plan = plans[stack]
-    role_policies = plan.of_type("aws:iam/rolePolicy:RolePolicy")
-    assert role_policies, f"{stack}: no identity policies in the plan"
-    for rp in role_policies:
-        doc = policy(rp)
-        assert parliament_findings(doc) == [], rp.urn
-        for statement in doc["Statement"]:
-            acts = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            assert not any(a == "*" or a.endswith(":*") for a in acts), rp.urn
-            res = (
-                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            )
-            assert "*" not in res, rp.urn
-            assert not any(r.startswith("arn:aws:kms") and r.endswith("*") for r in res), rp.urn

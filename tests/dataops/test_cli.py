@@ -49,7 +49,7 @@ def test_plan_summary_lists_components_and_outputs():
     assert result.returncode == 0, result.stderr
     assert "dataops-platform / dev:" in result.stdout
     assert "dataops:index:DataAccess  access" in result.stdout
-    assert "outputs: access, environment" in result.stdout
+    assert "outputs: access, cluster, environment, image" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -83,6 +83,41 @@ def test_malformed_stack_file_exits_2_naming_the_key(tmp_path, text, key):
     assert_user_error(run("plan", "--stack", "prod", "--config", str(path)), f"Pulumi.prod.yaml: {key} = ")
 
 
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        (
+            "dataops-platform:cluster: {adminRoles: [a], kubernetesVersion: '1.12'}",
+            "cluster.kubernetesVersion",
+        ),
+        (
+            "dataops-platform:cluster: {adminRoles: [a], network: {vpcCidr: 10.40.0.0/16, serviceCidr: 10.40.0.0/20}}",
+            "cluster.network.serviceCidr",
+        ),
+        (
+            "dataops-platform:cluster:\n    adminRoles: [a]\n    systemNodes: {instanceTypes: [m6i.large], minSize: 3,"
+            " desiredSize: 1, maxSize: 2}",
+            "cluster.systemNodes",
+        ),
+        ("dataops-platform:cluster: {mode: existing}", "cluster.existing"),
+        (
+            "dataops-platform:cluster: {adminRoles: [a]}\n  dataops-platform:image: {digest: 'latest'}",
+            "image.digest",
+        ),
+    ],
+)
+def test_cluster_and_image_mistakes_exit_2_naming_the_key(tmp_path, extra, key):
+    path = tmp_path / "Pulumi.test.yaml"
+    path.write_text(
+        "config:\n  dataops-platform:environment: test\n  dataops-platform:deletionProtection: false\n"
+        "  dataops-platform:lake: {role: consumer, ownerStack: prod}\n"
+        "  dataops-platform:image: {digest: 'sha256:" + "a" * 64 + "'}\n  " + extra + "\n"
+    )
+    assert_user_error(
+        run("plan", "--stack", "test", "--config", str(path)), f"Pulumi.test.yaml: dataops-platform:{key} = "
+    )
+
+
 def test_yaml_syntax_error(tmp_path):
     path = tmp_path / "Pulumi.prod.yaml"
     path.write_text(
@@ -112,5 +147,6 @@ def test_validate_checks_every_stack_and_the_single_owner(tmp_path):
     (tmp_path / "Pulumi.dev.yaml").write_text(
         "config:\n  dataops-platform:environment: dev\n  dataops-platform:deletionProtection: false\n"
         "  dataops-platform:lake: {role: owner}\n"
+        "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
     )
     assert_user_error(run("validate", root=tmp_path), "2 cloud stacks own the lake (dev, prod)")

@@ -9,7 +9,7 @@ import pytest
 from dataops import plan as plan_module
 from dataops.plan import ROOT, PlanError, _normalise, build_plan
 
-FIELDS = {"urn", "type", "name", "parent", "inputs", "dependencies", "protect", "retainOnDelete"}
+FIELDS = {"urn", "type", "name", "parent", "inputs", "dependencies", "protect", "retainOnDelete", "provider"}
 
 
 def test_plan_document_has_the_documented_shape(plans):
@@ -72,6 +72,7 @@ def test_owner_that_is_not_a_stack_of_this_project(tmp_path):
     path.write_text(
         "config:\n  dataops-platform:environment: dev\n"
         "  dataops-platform:lake: {role: consumer, ownerStack: acme/other-project/prod}\n"
+        "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
     )
     with pytest.raises(PlanError) as info:
         build_plan("dev", ROOT, path)
@@ -89,9 +90,11 @@ def test_program_errors_from_stack_outputs_are_user_errors(tmp_path, monkeypatch
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).write_text((ROOT / name).read_text())
     prod.write_text(
-        "config:\n  dataops-platform:environment: prod\n"
+        "config:\n  dataops-platform:environment: dev\n"
+        "  dataops-platform:deletionProtection: false\n"
         "  dataops-platform:lake: {role: owner, zones: {curated: {}}}\n"
         "  dataops-platform:access: {read: [curated]}\n"
+        "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
     )
     monkeypatch.syspath_prepend(str(ROOT))
     with pytest.raises(PlanError) as info:

@@ -1,0 +1,425 @@
+"""Cluster: the stack's Kubernetes cluster — a hardened EKS cluster it creates, or one the
+organisation already runs. Either way it exposes one `pulumi_kubernetes.Provider` that every
+Kubernetes resource of the stack uses explicitly, and how pods get AWS credentials.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.config import ExistingCluster, NodeGroup, StackConfig
+from components.network import Network, NetworkArgs
+from components.workload_identity import WorkloadIdentity, service_trust
+
+TYPE = "dataops:index:Cluster"
+
+# Labels and taint of the notebook node group: the Zero to JupyterHub chart schedules user
+# pods onto nodes labelled for users and tolerates this taint, so nothing else lands there.
+NOTEBOOK_NODE_LABEL = {"hub.jupyter.org/node-purpose": "user"}
+NOTEBOOK_NODE_TAINT = {"key": "hub.jupyter.org/dedicated", "value": "user", "effect": "NO_SCHEDULE"}
+POOL_LABEL = "dataops.io/pool"
+STORAGE_CLASS = "gp3-encrypted"
+
+MANAGED = "arn:{partition}:iam::aws:policy/{name}"
+ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+@dataclass
+class ClusterArgs:
+    mode: str
+    name: str
+    """Physical cluster name (`<namePrefix>-<stack>`)."""
+    tags: dict[str, str]
+    kubernetes_version: str = "1.35"
+    admin_roles: list[str] = field(default_factory=list)
+    public_access_cidrs: list[str] = field(default_factory=list)
+    log_types: list[str] = field(default_factory=list)
+    log_retention_days: int = 90
+    vpc_cidr: str = "10.40.0.0/16"
+    availability_zones: int = 2
+    nat_per_az: bool = False
+    service_cidr: str | None = None
+    system_nodes: NodeGroup | None = None
+    notebook_nodes: NodeGroup | None = None
+    protect: bool = False
+    existing: ExistingCluster | None = None
+    kubeconfig: pulumi.Input[str] | None = None
+    team_namespaces: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def from_config(cfg: StackConfig) -> ClusterArgs:
+        c = cfg.cluster
+        return ClusterArgs(
+            mode=c.mode,
+            name=cfg.physical_name(),
+            tags=cfg.mandatory_tags(),
+            kubernetes_version=c.kubernetes_version,
+            admin_roles=list(c.admin_roles),
+            public_access_cidrs=list(c.public_access_cidrs),
+            log_types=list(c.log_types),
+            log_retention_days=365 if cfg.environment == "prod" else 90,
+            vpc_cidr=c.network.vpc_cidr,
+            availability_zones=c.network.availability_zones,
+            nat_per_az=c.network.nat_gateways == "perAz",
+            service_cidr=c.network.service_cidr,
+            system_nodes=c.system_nodes,
+            notebook_nodes=c.notebook_nodes,
+            protect=cfg.protected,
+            existing=c.existing,
+            kubeconfig=(
+                pulumi.Output.secret(cfg.kubeconfig.get_secret_value())
+                if cfg.kubeconfig is not None
+                else None
+            ),
+            team_namespaces=[t.name for t in cfg.teams],
+        )
+
+
+class Cluster(pulumi.ComponentResource):
+    provider: k8s.Provider
+    """The Kubernetes provider every Kubernetes resource of the stack uses."""
+    identity: WorkloadIdentity
+    """How pods of this cluster get AWS credentials."""
+    storage_class: str
+    """The encrypted StorageClass for persistent volumes (homes)."""
+    eks: aws.eks.Cluster | None = None
+    """The EKS cluster, in `eks` mode."""
+    network: Network | None = None
+    """The VPC, in `eks` mode."""
+    node_role: aws.iam.Role | None = None
+    """The node role: pulls images and joins the cluster, nothing else (no data access)."""
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, opts)
+        if args.mode == "existing":
+            self._adopt(name, args)
+        else:
+            self._create(name, args)
+        self.register_outputs({"identity": self.identity.mode, "storageClass": self.storage_class})
+
+    def exported(self) -> pulumi.Output[dict]:
+        """The `cluster` stack output (sandboxes and tools read it)."""
+        return pulumi.Output.all(
+            mode="eks" if self.eks else "existing",
+            name=self.eks.name if self.eks else None,
+            endpoint=self.eks.endpoint if self.eks else None,
+            identity=self.identity.mode,
+            storageClass=self.storage_class,
+        )
+
+    # -- existing ------------------------------------------------------------------------------
+
+    def _adopt(self, name: str, args: ClusterArgs) -> None:
+        existing = args.existing or ExistingCluster()
+        self.provider = k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=args.kubeconfig,
+            context=existing.context,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.identity = WorkloadIdentity(
+            mode="irsa" if existing.oidc_provider_arn else "none",
+            oidc_provider_arn=existing.oidc_provider_arn,
+            namespaces=args.team_namespaces,
+        )
+        self.storage_class = existing.storage_class
+
+    # -- eks -----------------------------------------------------------------------------------
+
+    def _create(self, name: str, args: ClusterArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        partition = aws.get_partition_output(opts=invoke).partition
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+
+        def managed(policy: str) -> pulumi.Output[str]:
+            return partition.apply(lambda p: MANAGED.format(partition=p, name=policy))
+
+        self.network = Network(
+            f"{name}-network",
+            NetworkArgs(
+                cidr=args.vpc_cidr,
+                availability_zones=args.availability_zones,
+                nat_per_az=args.nat_per_az,
+                cluster_name=args.name,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+
+        secrets_key = aws.kms.Key(
+            f"{name}-secrets-key",
+            description=f"{args.name} Kubernetes secrets",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster-role",
+            assume_role_policy=json.dumps(service_trust("eks.amazonaws.com", tag_session=True)),
+            tags=args.tags,
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy",
+            role=cluster_role.name,
+            policy_arn=managed("AmazonEKSClusterPolicy"),
+            opts=child,
+        )
+        # EKS would create this log group itself, with no expiry; owning it sets the retention.
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{args.name}/cluster",
+            retention_in_days=args.log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+        network_config = {"service_ipv4_cidr": args.service_cidr} if args.service_cidr else None
+        self.eks = aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.name,
+            version=args.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config={
+                "subnet_ids": self.network.private_subnet_ids,
+                "endpoint_private_access": True,
+                "endpoint_public_access": bool(args.public_access_cidrs),
+                **({"public_access_cidrs": args.public_access_cidrs} if args.public_access_cidrs else {}),
+            },
+            access_config={
+                "authentication_mode": "API",
+                # Admins come from the config's access entries only, not from whoever ran `up`.
+                "bootstrap_cluster_creator_admin_permissions": False,
+            },
+            encryption_config={"provider": {"key_arn": secrets_key.arn}, "resources": ["secrets"]},
+            enabled_cluster_log_types=args.log_types,
+            kubernetes_network_config=network_config,
+            # The add-ons below are EKS-managed, so upgrades keep them in step with the version.
+            bootstrap_self_managed_addons=False,
+            deletion_protection=args.protect,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, logs], protect=args.protect),
+        )
+        cluster_name = self.eks.name
+
+        admin_grants = []
+        for i, role in enumerate(args.admin_roles):
+            principal = (
+                role
+                if role.startswith("arn:")
+                else pulumi.Output.concat("arn:", partition, ":iam::", account, ":role/", role)
+            )
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{i}",
+                cluster_name=cluster_name,
+                principal_arn=principal,
+                type="STANDARD",
+                tags=args.tags,
+                opts=child,
+            )
+            admin_grants.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{name}-admin-{i}-policy",
+                    cluster_name=cluster_name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=partition.apply(lambda p: ADMIN_POLICY.format(partition=p)),
+                    access_scope={"type": "cluster"},
+                    opts=child,
+                )
+            )
+
+        self.node_role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=json.dumps(service_trust("ec2.amazonaws.com")),
+            tags=args.tags,
+            opts=child,
+        )
+        # Nodes join the cluster and pull images; the VPC CNI's permissions go to its own pod
+        # identity below, and data access only to workload roles.
+        node_policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}", role=self.node_role.name, policy_arn=managed(policy), opts=child
+            )
+            for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+        ]
+
+        def addon_role(addon: str, policy: str) -> aws.iam.Role:
+            role = aws.iam.Role(
+                f"{name}-{addon}-role",
+                assume_role_policy=json.dumps(service_trust("pods.eks.amazonaws.com", tag_session=True)),
+                tags=args.tags,
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{addon}-policy", role=role.name, policy_arn=managed(policy), opts=child
+            )
+            return role
+
+        def addon(
+            addon_name: str,
+            *,
+            config: dict | None = None,
+            identity: tuple[str, aws.iam.Role] | None = None,
+            after: list[pulumi.Resource] | None = None,
+        ) -> aws.eks.Addon:
+            return aws.eks.Addon(
+                f"{name}-{addon_name}",
+                cluster_name=cluster_name,
+                addon_name=addon_name,
+                configuration_values=json.dumps(config) if config else None,
+                pod_identity_associations=(
+                    [{"service_account": identity[0], "role_arn": identity[1].arn}] if identity else None
+                ),
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="OVERWRITE",
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after or []),
+            )
+
+        pod_identity_agent = addon("eks-pod-identity-agent")
+        # Network-policy enforcement in the VPC CNI makes the namespaces' NetworkPolicies real.
+        cni = addon(
+            "vpc-cni",
+            config={"enableNetworkPolicy": "true"},
+            identity=("aws-node", addon_role("vpc-cni", "AmazonEKS_CNI_Policy")),
+            after=[pod_identity_agent],
+        )
+        kube_proxy = addon("kube-proxy")
+
+        groups = []
+        for pool, spec, labels, taints in (
+            ("system", args.system_nodes, {}, []),
+            ("notebooks", args.notebook_nodes, NOTEBOOK_NODE_LABEL, [NOTEBOOK_NODE_TAINT]),
+        ):
+            assert spec is not None
+            # Hop limit 1 keeps pods (one hop further away) off the node's instance credentials.
+            template = aws.ec2.LaunchTemplate(
+                f"{name}-{pool}-template",
+                description=f"{args.name} {pool} nodes: IMDSv2 only, hop limit 1, encrypted gp3 root volume",
+                metadata_options={
+                    "http_endpoint": "enabled",
+                    "http_tokens": "required",
+                    "http_put_response_hop_limit": 1,
+                },
+                block_device_mappings=[
+                    {
+                        "device_name": "/dev/xvda",
+                        "ebs": {
+                            "volume_size": spec.disk_size_gib,
+                            "volume_type": "gp3",
+                            "encrypted": "true",
+                            "delete_on_termination": "true",
+                        },
+                    }
+                ],
+                tag_specifications=[{"resource_type": "instance", "tags": args.tags}],
+                tags=args.tags,
+                opts=child,
+            )
+            groups.append(
+                aws.eks.NodeGroup(
+                    f"{name}-{pool}-nodes",
+                    cluster_name=cluster_name,
+                    node_group_name=f"{pool}",
+                    node_role_arn=self.node_role.arn,
+                    subnet_ids=self.network.private_subnet_ids,
+                    ami_type="AL2023_x86_64_STANDARD",
+                    instance_types=spec.instance_types,
+                    capacity_type=spec.capacity_type,
+                    scaling_config={
+                        "min_size": spec.min_size,
+                        "desired_size": spec.desired_size,
+                        "max_size": spec.max_size,
+                    },
+                    launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+                    labels={POOL_LABEL: pool, **labels},
+                    taints=taints or None,
+                    update_config={"max_unavailable": 1},
+                    tags=args.tags,
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=[*node_policies, cni, kube_proxy],
+                        # the autoscaler owns the size once running
+                        ignore_changes=["scalingConfig.desiredSize"],
+                    ),
+                )
+            )
+
+        addon("coredns", after=groups)
+        ebs = addon(
+            "aws-ebs-csi-driver",
+            identity=(
+                "ebs-csi-controller-sa",
+                addon_role("ebs-csi", "service-role/AmazonEBSCSIDriverPolicy"),
+            ),
+            after=groups,
+        )
+
+        self.provider = k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=pulumi.Output.secret(
+                pulumi.Output.all(
+                    self.eks.endpoint,
+                    self.eks.certificate_authority.data,
+                    self.eks.name,
+                    region,
+                ).apply(lambda v: kubeconfig(*v))
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grants),
+        )
+        k8s.storage.v1.StorageClass(
+            f"{name}-storage-class",
+            metadata={
+                "name": STORAGE_CLASS,
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true"},
+            # Homes outlive their pods; in protected stacks they also outlive their claims.
+            reclaim_policy="Retain" if args.protect else "Delete",
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs]),
+        )
+        self.storage_class = STORAGE_CLASS
+        self.identity = WorkloadIdentity(
+            mode="pod-identity",
+            cluster_name=cluster_name,
+            cluster_arn=self.eks.arn,
+            namespaces=args.team_namespaces,
+        )
+
+
+def kubeconfig(endpoint: str, ca_data: str, cluster_name: str, region: str) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token` (short-lived, from the caller's
+    AWS credentials), so no long-lived cluster credential is stored in the stack."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+            ],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "current-context": cluster_name,
+            "users": [
+                {
+                    "name": cluster_name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region],
+                        }
+                    },
+                }
+            ],
+        }
+    )

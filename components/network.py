@@ -1,0 +1,139 @@
+"""Network: the cluster's VPC — private subnets for nodes across AZs, public ones only for NAT
+and load balancers, and a gateway endpoint so S3 (the lake) traffic never crosses a NAT."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+TYPE = "dataops:index:Network"
+
+
+@dataclass
+class NetworkArgs:
+    cidr: str
+    availability_zones: int
+    nat_per_az: bool
+    """One NAT gateway per AZ (survives an AZ outage) or one shared (cheaper, for dev)."""
+    cluster_name: str
+    """Subnets are tagged for the cluster's load balancers."""
+    tags: dict[str, str]
+
+
+def subnet_plan(cidr: str, azs: int) -> tuple[list[str], list[str]]:
+    """(private, public) CIDRs: the VPC split in four, private subnets take the first quarters;
+    the last quarter is split again into small public subnets (NAT and load balancers only)."""
+    vpc = ipaddress.ip_network(cidr)
+    quarters = list(vpc.subnets(prefixlen_diff=2))
+    public = list(quarters[3].subnets(prefixlen_diff=2))
+    return [str(q) for q in quarters[:azs]], [str(p) for p in public[:azs]]
+
+
+class Network(pulumi.ComponentResource):
+    vpc: aws.ec2.Vpc
+    """The VPC."""
+    private_subnet_ids: list[pulumi.Output[str]]
+    """Node subnets, one per AZ."""
+    public_subnet_ids: list[pulumi.Output[str]]
+    """NAT / load-balancer subnets, one per AZ."""
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        azs = aws.get_availability_zones_output(
+            state="available", opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        private_cidrs, public_cidrs = subnet_plan(args.cidr, args.availability_zones)
+
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={**args.tags, "Name": f"{args.cluster_name}"},
+            opts=child,
+        )
+        # The default security group of a VPC allows all traffic between its members; emptying
+        # it means nothing relies on it by accident (CIS AWS 5.4).
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=self.vpc.id, tags=args.tags, opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=self.vpc.id, tags=args.tags, opts=child)
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=self.vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}],
+            tags=args.tags,
+            opts=child,
+        )
+
+        self.private_subnet_ids, self.public_subnet_ids = [], []
+        nats: list[aws.ec2.NatGateway] = []
+        private_rts = []
+        for i in range(args.availability_zones):
+            az = azs.names[i]
+            public = aws.ec2.Subnet(
+                f"{name}-public-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=public_cidrs[i],
+                availability_zone=az,
+                map_public_ip_on_launch=False,
+                tags={
+                    **args.tags,
+                    "kubernetes.io/role/elb": "1",
+                    f"kubernetes.io/cluster/{args.cluster_name}": "shared",
+                },
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{i}-rt", subnet_id=public.id, route_table_id=public_rt.id, opts=child
+            )
+            if args.nat_per_az or i == 0:
+                eip = aws.ec2.Eip(f"{name}-nat-{i}-eip", domain="vpc", tags=args.tags, opts=child)
+                nats.append(
+                    aws.ec2.NatGateway(
+                        f"{name}-nat-{i}",
+                        allocation_id=eip.id,
+                        subnet_id=public.id,
+                        tags=args.tags,
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                    )
+                )
+            private = aws.ec2.Subnet(
+                f"{name}-private-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=private_cidrs[i],
+                availability_zone=az,
+                tags={
+                    **args.tags,
+                    "kubernetes.io/role/internal-elb": "1",
+                    f"kubernetes.io/cluster/{args.cluster_name}": "shared",
+                },
+                opts=child,
+            )
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-{i}-rt",
+                vpc_id=self.vpc.id,
+                routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nats[-1].id}],
+                tags=args.tags,
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{i}-rta", subnet_id=private.id, route_table_id=rt.id, opts=child
+            )
+            private_rts.append(rt.id)
+            self.public_subnet_ids.append(public.id)
+            self.private_subnet_ids.append(private.id)
+
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint",
+            vpc_id=self.vpc.id,
+            service_name=region.apply(lambda r: f"com.amazonaws.{r}.s3"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=private_rts,
+            tags=args.tags,
+            opts=child,
+        )
+        self.register_outputs({"vpcId": self.vpc.id, "privateSubnetIds": self.private_subnet_ids})

@@ -1,0 +1,46 @@
+"""Every Kubernetes object the program declares, rendered from its recorded inputs, validates
+against the official schema of the stack's Kubernetes version (kubernetes-validate, strict)."""
+
+from __future__ import annotations
+
+import copy
+
+import kubernetes_validate
+import pytest
+
+from dataops.plan import load_config
+from tests.conftest import CLOUD_STACKS
+
+
+def objects(plan):
+    return [r for r in plan.resources if r.type.startswith("kubernetes:")]
+
+
+def validate(resource, version: str) -> None:
+    kubernetes_validate.validate(resource.inputs, version, strict=True)
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_objects_of_every_stack_validate_strictly(plans, stack):
+    version = load_config(stack)[1].cluster.kubernetes_version
+    found = objects(plans[stack])
+    assert len(found) >= 9
+    for r in found:
+        assert r.inputs["apiVersion"] and r.inputs["kind"], r.urn
+        validate(r, version)
+
+
+def test_everything_config_validates_at_its_version(everything):
+    for r in objects(everything):
+        validate(r, "1.34")
+
+
+def test_schema_check_can_fail(plans):
+    policy = copy.deepcopy(next(r for r in objects(plans["dev"]) if r.inputs["kind"] == "NetworkPolicy"))
+    policy.inputs["spec"]["policyTypes"] = "Ingress"  # must be a list
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate(policy, "1.35")
+    policy.inputs["spec"]["policyTypes"] = ["Ingress"]
+    policy.inputs["spec"]["podSelectr"] = {}  # unknown field: strict mode refuses it
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate(policy, "1.35")
