@@ -218,6 +218,16 @@ class Image(_Strict):
     )
 
 
+class Local(_Strict):
+    notebook_port: int = Field(default=8888, ge=1024, le=65535, description="JupyterLab port on 127.0.0.1.")
+    lake_port: int = Field(
+        default=4566, ge=1024, le=65535, description="Local S3 endpoint port on 127.0.0.1."
+    )
+    remove_data_on_destroy: bool = Field(
+        default=False, description="Let `pulumi destroy` delete the local lake and home volumes too."
+    )
+
+
 class StackConfig(BaseModel):
     """Everything one stack of the program reads. Keys are `dataops-platform:<camelCaseName>`."""
 
@@ -252,6 +262,7 @@ class StackConfig(BaseModel):
     )
     image: Image = Field(default_factory=Image, description="The notebook image: built here or promoted.")
     hub_namespace: str = Field(default="jupyterhub", description="Namespace of the notebook hub.")
+    local: Local = Field(default_factory=Local, description="The Docker-only `local` stack.")
 
     _project: str = PrivateAttr(default=PROJECT)
     _stack: str = PrivateAttr(default="")
@@ -620,6 +631,7 @@ def _rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
             add(
                 f"tags.{key}", value, "AWS allows keys of 128 and values of 256 characters", "shorten the tag"
             )
+    _local_rules(cfg, add)
     _cluster_rules(cfg, add)
     _image_rules(cfg, add)
     return out
@@ -640,8 +652,36 @@ def _network(value: str, key: str, add: Any) -> ipaddress.IPv4Network | None:
     return net
 
 
+def _local_rules(cfg: StackConfig, add: Any) -> None:
+    if cfg.environment != "local":
+        return
+    if cfg.lake.role != "owner":
+        add(
+            "lake.role",
+            cfg.lake.role,
+            "the local stack owns its own lake on the local endpoint",
+            "set lake.role to owner",
+        )
+    if cfg.image.digest is not None:
+        add(
+            "image.digest",
+            cfg.image.digest,
+            "the local stack builds the image from images/notebook",
+            "remove image.digest",
+        )
+    if cfg.local.notebook_port == cfg.local.lake_port:
+        add(
+            "local.lakePort",
+            cfg.local.lake_port,
+            "the notebook already uses this port",
+            "choose another port",
+        )
+
+
 def _cluster_rules(cfg: StackConfig, add: Any) -> None:
     c = cfg.cluster
+    if cfg.environment == "local":
+        return
     if c.kubernetes_version not in KUBERNETES_VERSIONS:
         add(
             "cluster.kubernetesVersion",

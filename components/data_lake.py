@@ -37,9 +37,12 @@ class GovernedDataLakeArgs:
     object_lock: ObjectLock | None = None
     access_log_retention_days: int = 365
     kms_deletion_window_days: int = 30
+    unsupported: dict[str, str] | None = None
+    """Governance features the storage endpoint cannot honour -> why (local stack only); each is
+    skipped with a warning, never silently."""
 
     @staticmethod
-    def from_config(cfg: StackConfig) -> GovernedDataLakeArgs:
+    def from_config(cfg: StackConfig, unsupported: dict[str, str] | None = None) -> GovernedDataLakeArgs:
         return GovernedDataLakeArgs(
             zones=cfg.zones,
             tags=cfg.mandatory_tags(),
@@ -50,6 +53,7 @@ class GovernedDataLakeArgs:
             object_lock=cfg.lake.object_lock,
             access_log_retention_days=cfg.lake.access_log_retention_days,
             kms_deletion_window_days=cfg.lake.kms_deletion_window_days,
+            unsupported=unsupported,
         )
 
 
@@ -71,6 +75,9 @@ class GovernedDataLake(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, protection))
         protect = args.protect
         child = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
+        skip = frozenset(args.unsupported or {})
+        for feature, why in sorted((args.unsupported or {}).items()):
+            pulumi.log.warn(f"governance feature skipped on this endpoint: {feature} ({why})", resource=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         partition = aws.get_partition_output(opts=invoke).partition
@@ -111,6 +118,7 @@ class GovernedDataLake(pulumi.ComponentResource):
                     noncurrent_version_expiration_days=1,
                 ),
                 protect=protect,
+                skip=skip,
                 extra_policy_statements=pulumi.Output.all(partition, bucket_name(ACCESS_LOGS), account).apply(
                     lambda v: log_delivery_statements(v[0], v[1], v[2], args.name_prefix)
                 ),
@@ -140,7 +148,8 @@ class GovernedDataLake(pulumi.ComponentResource):
                     object_lock=args.object_lock,
                     protect=protect,
                     # Logging starts only once the log bucket accepts deliveries.
-                    depends_on=[self.access_logs.policy],
+                    depends_on=[self.access_logs.policy] if self.access_logs.policy else [],
+                    skip=skip,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

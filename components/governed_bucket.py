@@ -47,12 +47,15 @@ class GovernedBucketArgs:
     extra_policy_statements: pulumi.Input[list[dict[str, Any]]] | None = None
     """Extra bucket-policy statements (e.g. log delivery into the access-log bucket)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    skip: frozenset[str] = frozenset()
+    """Governance features the storage endpoint cannot honour (local stack only): any of
+    "access-logging", "lifecycle", "bucket-policy". The caller warns about each one."""
 
 
 class GovernedBucket(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     """The bucket itself."""
-    policy: aws.s3.BucketPolicy
+    policy: aws.s3.BucketPolicy | None = None
     """Its bucket policy (TLS only, and for KMS buckets: no other encryption or key)."""
     arn: pulumi.Output[str]
     """The bucket ARN."""
@@ -115,7 +118,7 @@ class GovernedBucket(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=child,
         )
-        if args.access_log_bucket is not None:
+        if args.access_log_bucket is not None and "access-logging" not in args.skip:
             aws.s3.BucketLogging(
                 f"{name}-access-logging",
                 bucket=bucket_id,
@@ -125,12 +128,13 @@ class GovernedBucket(pulumi.ComponentResource):
                 target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
                 opts=child,
             )
-        self._lifecycle(
-            name,
-            bucket_id,
-            args.lifecycle,
-            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
-        )
+        if "lifecycle" not in args.skip:
+            self._lifecycle(
+                name,
+                bucket_id,
+                args.lifecycle,
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
+            )
         if args.object_lock is not None:
             aws.s3.BucketObjectLockConfiguration(
                 f"{name}-object-lock",
@@ -144,15 +148,16 @@ class GovernedBucket(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
             )
 
-        document = pulumi.Output.all(
-            self.bucket.arn, args.kms_key_arn, args.extra_policy_statements or []
-        ).apply(lambda v: json.dumps(bucket_policy(v[0], v[1], v[2])))
-        self.policy = aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=bucket_id,
-            policy=document,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[pab])),
-        )
+        if "bucket-policy" not in args.skip:
+            document = pulumi.Output.all(
+                self.bucket.arn, args.kms_key_arn, args.extra_policy_statements or []
+            ).apply(lambda v: json.dumps(bucket_policy(v[0], v[1], v[2])))
+            self.policy = aws.s3.BucketPolicy(
+                f"{name}-policy",
+                bucket=bucket_id,
+                policy=document,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[pab])),
+            )
 
         self.arn = self.bucket.arn
         self.bucket_name = self.bucket.bucket

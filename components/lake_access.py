@@ -29,6 +29,11 @@ KMS_WRITE_ACTIONS = (
 )
 
 
+def lake_variable(zone: str) -> str:
+    """`DATAOPS_LAKE_<ZONE>_BUCKET`: the bucket of a lake zone, for notebook code."""
+    return f"DATAOPS_LAKE_{zone.upper().replace('-', '_')}_BUCKET"
+
+
 @dataclass(frozen=True)
 class BucketRef:
     bucket: pulumi.Input[str]
@@ -107,6 +112,17 @@ class LakeRef:
             kms_key_arn=lake.apply(lambda v: need(v, "kmsKeyArn")),
             access_log_bucket=lake.apply(lambda v: need(v, "accessLogBucket")),
             region=region,
+        )
+
+    def environment(self) -> pulumi.Output[dict[str, str]]:
+        """The variables notebook code reads to find the lake — the same names in every stack, so
+        code written against the local stack runs unchanged in the cloud."""
+        return self.zones.apply(
+            lambda zones: {
+                **{lake_variable(zone): spec["bucket"] for zone, spec in sorted(zones.items())},
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+            }
         )
 
     def zone(self, zone: str) -> pulumi.Output[dict[str, str]]:

@@ -16,6 +16,7 @@ from typing import Any
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 ACCOUNT_ID = "111122223333"  # the example account id of the AWS documentation
+EMULATOR_ACCOUNT_ID = "123456789012"  # the account moto answers as
 PARTITION = "aws"
 CREATED = "2026-01-01T00:00:00Z"
 
@@ -33,6 +34,7 @@ class FakeCloud(Mocks):
         self.stack = stack
         self.region = region
         self.stack_outputs = stack_outputs or {}
+        self._emulators: set[str] = set()
         self._resources: dict[str, Callable[[MockResourceArgs, str], dict[str, Any]]] = {
             "aws:s3/bucket:Bucket": self._bucket,
             "aws:kms/key:Key": self._kms_key,
@@ -99,6 +101,23 @@ class FakeCloud(Mocks):
             },
             "docker:index/image:Image": self._docker_image,
             "pulumi:providers:kubernetes": lambda a, u: {"id": str(uuid.UUID(hex=u + u))},
+            "pulumi:providers:aws": self._aws_provider,
+            "random:index/randomPassword:RandomPassword": lambda a, u: {
+                "id": "none",
+                "result": hashlib.sha256(u.encode()).hexdigest()[: int(a.inputs.get("length", 16))],
+                "bcryptHash": "offline",
+            },
+            "docker:index/network:Network": lambda a, u: {"id": u + u[:32], "driver": "bridge"},
+            "docker:index/volume:Volume": lambda a, u: {
+                "id": a.inputs.get("name", u),
+                "mountpoint": f"/var/lib/docker/volumes/{a.inputs.get('name', u)}/_data",
+            },
+            "docker:index/remoteImage:RemoteImage": lambda a, u: {
+                "id": f"sha256:{u}{u}{u}{u}"[:71] + a.inputs["name"],
+                "imageId": f"sha256:{hashlib.sha256(a.inputs['name'].encode()).hexdigest()}",
+                "repoDigest": a.inputs["name"],
+            },
+            "docker:index/container:Container": lambda a, u: {"id": (u * 4)[:64], "exitCode": None},
         }
         # EC2 resources whose only computed value of interest is an id with the service's prefix.
         for kind, prefix in (
@@ -159,6 +178,13 @@ class FakeCloud(Mocks):
             "hostedZoneId": "Z1BKCTXD74EZPE",
             "forceDestroy": bool(args.inputs.get("forceDestroy", False)),
         }
+
+    def _aws_provider(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
+        provider_id = str(uuid.UUID(hex=uid + uid))
+        if args.inputs.get("endpoints"):
+            # An emulator (the local stack's moto endpoint) answers as its own account.
+            self._emulators.add(provider_id)
+        return {"id": provider_id}
 
     def _eks_cluster(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
         name = args.inputs["name"]
@@ -282,6 +308,14 @@ class FakeCloud(Mocks):
                 "description": self.region,
             },
         }
+        account = EMULATOR_ACCOUNT_ID if args.provider.rsplit("::", 1)[-1] in self._emulators else ACCOUNT_ID
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 - a function token
+            return {
+                "accountId": account,
+                "id": account,
+                "arn": f"arn:{PARTITION}:iam::{account}:user/offline-plan",
+                "userId": "AIDAOFFLINEPLAN",
+            }, []
         answer = answers.get(args.token)
         if answer is None:
             raise UnknownToFakeCloud(

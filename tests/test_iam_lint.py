@@ -45,7 +45,8 @@ def all_plans(plans, everything) -> list[Plan]:
 def test_every_stack_declares_policies(plans, everything):
     for plan in all_plans(plans, everything):
         kinds = {key for _, key, _ in documents(plan)}
-        assert kinds == {"policy", "assumeRolePolicy"}, plan.stack
+        # the local stack has no IAM roles (its endpoint does not enforce IAM): key policy only
+        assert kinds == ({"policy"} if plan.stack == "local" else {"policy", "assumeRolePolicy"}), plan.stack
 
 
 def test_no_parliament_finding_of_medium_or_above(plans, everything):

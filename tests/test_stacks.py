@@ -17,10 +17,10 @@ from tests.governance import (
 
 
 def test_the_shipped_stacks_are_the_documented_ones():
-    assert set(CLOUD_STACKS) <= set(SHIPPED)
+    assert SHIPPED == ["dev", "local", "prod", "test"]
 
 
-@pytest.mark.parametrize("stack", SHIPPED)
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_stack_evaluates_to_a_real_plan(plans, stack):
     plan = plans[stack]
     assert len(plan.of_type(BUCKET)) >= 1, f"{stack}: no bucket at all"
@@ -29,7 +29,7 @@ def test_stack_evaluates_to_a_real_plan(plans, stack):
     assert plan.warnings == []
 
 
-@pytest.mark.parametrize("stack", SHIPPED)
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_every_bucket_of_the_stack_is_governed(plans, stack):
     plan = plans[stack]
     owner = plans["prod"]

@@ -134,7 +134,7 @@ def test_unknown_stack():
     assert_user_error(
         run("plan", "--stack", "staging"),
         "Pulumi.staging.yaml: no such stack file",
-        "known stacks: dev, prod, test",
+        "known stacks: dev, local, prod, test",
     )
 
 
