@@ -14,6 +14,7 @@ from components.data_lake import GovernedDataLake, GovernedDataLakeArgs
 from components.lake_access import LakeRef
 from components.local_endpoint import UNSUPPORTED, LocalLakeEndpoint, LocalLakeEndpointArgs
 from components.local_notebook import LocalNotebook, LocalNotebookArgs
+from components.notebook_service import NotebookService, NotebookServiceArgs
 from components.team_namespace import TeamNamespace, TeamNamespaceArgs
 
 
@@ -30,12 +31,23 @@ def cloud(config: StackConfig) -> None:
     image = ContainerImage("notebook-image", ContainerImageArgs.from_config(config))
     cluster = Cluster("cluster", ClusterArgs.from_config(config))
     access = DataAccess("access", DataAccessArgs.from_config(config, lake_ref, cluster.identity))
-    for team in config.teams:
+    teams = [
         TeamNamespace(
             f"team-{team.name}",
             TeamNamespaceArgs.from_config(config, team, cluster.identity, access.role),
             provider=cluster.provider,
         )
+        for team in config.teams
+    ]
+    if config.notebooks.enabled:
+        notebooks = NotebookService(
+            "notebooks",
+            NotebookServiceArgs.from_config(config, image.ref, cluster.storage_class),
+            provider=cluster.provider,
+            lake=lake_ref,
+            opts=pulumi.ResourceOptions(depends_on=teams),
+        )
+        pulumi.export("notebooks", notebooks.exported())
     pulumi.export("access", access.exported())
     pulumi.export("image", image.exported())
     pulumi.export("cluster", cluster.exported())

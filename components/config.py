@@ -218,6 +218,71 @@ class Image(_Strict):
     )
 
 
+class Profile(_Strict):
+    name: str = Field(description="Profile name shown to users, e.g. small.")
+    cpu_guarantee: float = Field(ge=0.1, le=128, description="CPU cores reserved for the server.")
+    cpu_limit: float = Field(ge=0.1, le=128, description="CPU cores the server may burst to.")
+    mem_guarantee: str = Field(description="Memory reserved, e.g. 4G.")
+    mem_limit: str = Field(description="Memory limit, e.g. 8G.")
+    gpus: int = Field(default=0, ge=0, le=8, description="NVIDIA GPUs (only where notebooks.gpu is on).")
+    default: bool = Field(default=False, description="Preselected profile.")
+
+
+def _default_profiles() -> list[Profile]:
+    return [
+        Profile.model_validate(
+            {
+                "name": "small",
+                "cpuGuarantee": 0.5,
+                "cpuLimit": 2,
+                "memGuarantee": "2G",
+                "memLimit": "4G",
+                "default": True,
+            }
+        ),
+        Profile.model_validate(
+            {"name": "large", "cpuGuarantee": 2, "cpuLimit": 4, "memGuarantee": "12G", "memLimit": "16G"}
+        ),
+    ]
+
+
+class OAuth(_Strict):
+    client_id: str = Field(description="OAuth app client id (the secret is `oauthClientSecret`).")
+    allowed_organizations: list[str] = Field(
+        default_factory=list, description="github: organisations (or org:team) whose members may log in."
+    )
+    authorize_url: str | None = Field(default=None, description="generic-oauth: the IdP's authorize URL.")
+    token_url: str | None = Field(default=None, description="generic-oauth: the IdP's token URL.")
+    userdata_url: str | None = Field(default=None, description="generic-oauth: the IdP's userinfo URL.")
+    allowed_groups: list[str] = Field(
+        default_factory=list, description="generic-oauth: groups (from the `groups` claim) that may log in."
+    )
+
+
+class Notebooks(_Strict):
+    enabled: bool = Field(default=True, description="Run the JupyterHub notebook service on the cluster.")
+    authenticator: Literal["github", "generic-oauth", "dummy"] = Field(
+        default="github", description="How users log in (dummy only in local and sandboxes)."
+    )
+    oauth: OAuth | None = Field(default=None, description="OAuth app settings (github / generic-oauth).")
+    hostname: str | None = Field(
+        default=None, description="Public hostname of the hub (enables the ingress)."
+    )
+    ingress_class: str = Field(default="alb", description="IngressClass serving the hostname.")
+    tls_secret: str | None = Field(
+        default=None, description="TLS certificate secret for the hostname (none: terminated by the class)."
+    )
+    expose_load_balancer: bool = Field(
+        default=False, description="Expose the hub's proxy as a LoadBalancer service (not recommended)."
+    )
+    idle_timeout_minutes: int = Field(default=60, ge=5, le=1440, description="Stop servers idle this long.")
+    home_size: str = Field(default="10Gi", description="Persistent home volume per user.")
+    gpu: bool = Field(default=False, description="Allow GPU profiles (needs a GPU node group).")
+    profiles: list[Profile] = Field(
+        default_factory=_default_profiles, description="Server sizes users choose."
+    )
+
+
 class Local(_Strict):
     notebook_port: int = Field(default=8888, ge=1024, le=65535, description="JupyterLab port on 127.0.0.1.")
     lake_port: int = Field(
@@ -263,10 +328,15 @@ class StackConfig(BaseModel):
     image: Image = Field(default_factory=Image, description="The notebook image: built here or promoted.")
     hub_namespace: str = Field(default="jupyterhub", description="Namespace of the notebook hub.")
     local: Local = Field(default_factory=Local, description="The Docker-only `local` stack.")
+    notebooks: Notebooks = Field(default_factory=Notebooks, description="The JupyterHub notebook service.")
+    oauth_client_secret: SecretStr | None = Field(
+        default=None, description="OAuth client secret: `pulumi config set --secret oauthClientSecret ...`."
+    )
 
     _project: str = PrivateAttr(default=PROJECT)
     _stack: str = PrivateAttr(default="")
     _region: str = PrivateAttr(default="")
+    _notes: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def project(self) -> str:
@@ -279,6 +349,11 @@ class StackConfig(BaseModel):
     @property
     def region(self) -> str:
         return self._region
+
+    @property
+    def notes(self) -> list[str]:
+        """Things the user should know that are not errors (e.g. offline placeholders)."""
+        return list(self._notes)
 
     @property
     def zones(self) -> dict[str, Zone]:
@@ -632,6 +707,7 @@ def _rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
                 f"tags.{key}", value, "AWS allows keys of 128 and values of 256 characters", "shorten the tag"
             )
     _local_rules(cfg, add)
+    _notebook_rules(cfg, add)
     _cluster_rules(cfg, add)
     _image_rules(cfg, add)
     return out
@@ -676,6 +752,97 @@ def _local_rules(cfg: StackConfig, add: Any) -> None:
             "the notebook already uses this port",
             "choose another port",
         )
+
+
+QUANTITY_RE = re.compile(r"^\d+(\.\d+)?[KMGT]i?$")
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _notebook_rules(cfg: StackConfig, add: Any) -> None:
+    if cfg.environment == "local" or not cfg.notebooks.enabled:
+        return
+    nb = cfg.notebooks
+    if nb.authenticator == "dummy" and cfg.environment != "sandbox":
+        add(
+            "notebooks.authenticator",
+            "dummy",
+            f"anyone could log in to the {cfg.environment} hub",
+            "use github or generic-oauth (dummy is for local and sandboxes only)",
+        )
+    if nb.authenticator in ("github", "generic-oauth"):
+        if nb.oauth is None:
+            add(
+                "notebooks.oauth",
+                _MISSING,
+                f"{nb.authenticator} login needs the OAuth app",
+                "set notebooks.oauth.clientId (and the secret oauthClientSecret)",
+            )
+        if cfg.oauth_client_secret is None:
+            add(
+                "oauthClientSecret",
+                _MISSING,
+                "the OAuth client secret is missing",
+                "pulumi config set --secret oauthClientSecret <secret>",
+            )
+    if nb.oauth is not None and nb.authenticator == "generic-oauth":
+        for key in ("authorize_url", "token_url", "userdata_url"):
+            value = getattr(nb.oauth, key)
+            if not value or not value.startswith("https://"):
+                add(
+                    f"notebooks.oauth.{to_camel(key)}",
+                    value or _MISSING,
+                    "the IdP endpoint must be an https URL",
+                    "copy it from your IdP's OpenID configuration",
+                )
+    if nb.oauth is not None and nb.authenticator == "github" and not nb.oauth.allowed_organizations:
+        add(
+            "notebooks.oauth.allowedOrganizations",
+            [],
+            "every GitHub user could log in",
+            "list the organisations (or org:team) whose members may use the hub",
+        )
+    if nb.hostname is not None and not HOSTNAME_RE.match(nb.hostname):
+        add("notebooks.hostname", nb.hostname, "not a DNS hostname", "use e.g. notebooks.example.com")
+    if nb.authenticator != "dummy" and nb.hostname is None:
+        add(
+            "notebooks.hostname",
+            _MISSING,
+            "OAuth needs the hub's public address for its callback",
+            "set notebooks.hostname",
+        )
+    if not nb.profiles:
+        add("notebooks.profiles", [], "users need at least one server size", "list at least one profile")
+    names = [p.name for p in nb.profiles]
+    for i, p in enumerate(nb.profiles):
+        key = f"notebooks.profiles[{i}]"
+        if not DNS_LABEL_RE.match(p.name) or names.count(p.name) > 1:
+            add(f"{key}.name", p.name, "profile names must be unique DNS labels", "use e.g. small, large")
+        if p.cpu_guarantee > p.cpu_limit:
+            add(
+                f"{key}.cpuGuarantee",
+                p.cpu_guarantee,
+                "the guarantee exceeds the limit",
+                "make cpuGuarantee <= cpuLimit",
+            )
+        for field_name in ("mem_guarantee", "mem_limit"):
+            if not QUANTITY_RE.match(getattr(p, field_name)):
+                add(
+                    f"{key}.{to_camel(field_name)}",
+                    getattr(p, field_name),
+                    "not a memory size",
+                    "write it like 4G or 4Gi",
+                )
+        if p.gpus and not nb.gpu:
+            add(
+                f"{key}.gpus",
+                p.gpus,
+                "GPU profiles are off for this stack",
+                "set notebooks.gpu to true (and add a GPU node group), or remove gpus",
+            )
+    if sum(p.default for p in nb.profiles) > 1:
+        add("notebooks.profiles", names, "more than one default profile", "mark one profile default")
+    if not QUANTITY_RE.match(nb.home_size):
+        add("notebooks.homeSize", nb.home_size, "not a storage size", "write it like 10Gi")
 
 
 def _cluster_rules(cfg: StackConfig, add: Any) -> None:
@@ -881,10 +1048,17 @@ def _image_rules(cfg: StackConfig, add: Any) -> None:
         )
 
 
-def validate(raw: dict[str, Any], *, project: str, stack: str, source: Source) -> StackConfig:
+OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder-secret"  # noqa: S105 - stands in for a value never read
+
+
+def validate(
+    raw: dict[str, Any], *, project: str, stack: str, source: Source, offline: bool = False
+) -> StackConfig:
     """Validate raw Pulumi config (`{"ns:key": value}`, top-level values as the CLI passes them).
 
-    Raises ConfigError listing every problem; returns the typed model otherwise.
+    Raises ConfigError listing every problem; returns the typed model otherwise. `offline` (the
+    offline plan): secrets a stack needs but has not set yet get a placeholder and a note instead
+    of an error, because they are set per deployment with `pulumi config set --secret`.
     """
     problems: list[Problem] = []
     ours: dict[str, Any] = {}
@@ -920,6 +1094,18 @@ def validate(raw: dict[str, Any], *, project: str, stack: str, source: Source) -
     except ValidationError as exc:
         raise ConfigError(problems + _structure_problems(exc, source)) from None
     cfg._project, cfg._stack, cfg._region = project, stack, region
+    if (
+        offline
+        and cfg.environment != "local"
+        and cfg.notebooks.authenticator != "dummy"
+        and cfg.oauth_client_secret is None
+    ):
+        cfg = cfg.model_copy(update={"oauth_client_secret": SecretStr(OFFLINE_SECRET_PLACEHOLDER)})
+        cfg._project, cfg._stack, cfg._region = project, stack, region
+        cfg._notes = [
+            f"{source.stack_file}: {project}:oauthClientSecret is not set; the offline plan uses a "
+            "placeholder, `pulumi up` needs `pulumi config set --secret oauthClientSecret ...`"
+        ]
     problems += _rule_problems(cfg, source)
     if problems:
         raise ConfigError(problems)

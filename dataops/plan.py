@@ -192,7 +192,7 @@ def load_config(
     except stack_files.StackFileError as exc:
         raise PlanError([str(exc)]) from None
     try:
-        cfg = validate(files.raw, project=files.project, stack=stack, source=files.source)
+        cfg = validate(files.raw, project=files.project, stack=stack, source=files.source, offline=True)
     except ConfigError as exc:
         raise PlanError([str(p) for p in exc.problems]) from None
     return files, cfg
@@ -261,7 +261,14 @@ def _run(files: stack_files.StackFiles, cfg: StackConfig, stack_outputs: dict[st
         )
     )
     settings.ROOT.set(None)
-    runtime_config.set_all_config(dict(files.raw), list(files.secret_keys))
+    raw, secret_keys = dict(files.raw), list(files.secret_keys)
+    # A secret the stack has not set yet ran through validation as a placeholder; the program
+    # run must see the same placeholder, marked secret (see components.config.validate).
+    secret_key = f"{files.project}:oauthClientSecret"
+    if cfg.oauth_client_secret is not None and secret_key not in raw:
+        raw[secret_key] = cfg.oauth_client_secret.get_secret_value()
+        secret_keys.append(secret_key)
+    runtime_config.set_all_config(raw, secret_keys)
 
     if str(files.root) not in sys.path:
         sys.path.insert(0, str(files.root))
@@ -300,7 +307,7 @@ def _run(files: stack_files.StackFiles, cfg: StackConfig, stack_outputs: dict[st
         stack=files.stack,
         resources=_tree_order(by_urn, root_urn),
         outputs=monitor.outputs.get(root_urn, {}),
-        warnings=warnings.messages,
+        warnings=[*cfg.notes, *warnings.messages],
     )
 
 

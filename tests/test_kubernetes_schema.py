@@ -13,11 +13,21 @@ from tests.conftest import CLOUD_STACKS
 
 
 def objects(plan):
-    return [r for r in plan.resources if r.type.startswith("kubernetes:")]
+    """Kubernetes API objects (a Helm release is a Pulumi resource, not an API object)."""
+    return [
+        r
+        for r in plan.resources
+        if r.type.startswith("kubernetes:") and not r.type.startswith("kubernetes:helm.sh/")
+    ]
 
 
 def validate(resource, version: str) -> None:
-    kubernetes_validate.validate(resource.inputs, version, strict=True)
+    body = copy.deepcopy(resource.inputs)
+    # Secret payloads are hidden in the plan; validate the object around them.
+    for key in ("data", "stringData"):
+        if body.get(key) == "[secret]":
+            body[key] = {"redacted": "redacted"}
+    kubernetes_validate.validate(body, version, strict=True)
 
 
 @pytest.mark.parametrize("stack", CLOUD_STACKS)

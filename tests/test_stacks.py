@@ -26,7 +26,8 @@ def test_stack_evaluates_to_a_real_plan(plans, stack):
     assert len(plan.of_type(BUCKET)) >= 1, f"{stack}: no bucket at all"
     assert plan.of_type("aws:iam/role:Role"), f"{stack}: no workload role"
     assert plan.outputs["environment"] == load_config(stack)[1].environment
-    assert plan.warnings == []
+    # the only note: the OAuth client secret is set per deployment, not in the repository
+    assert [w for w in plan.warnings if ":oauthClientSecret is not set" not in w] == []
 
 
 @pytest.mark.parametrize("stack", CLOUD_STACKS)

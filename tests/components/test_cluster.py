@@ -174,6 +174,7 @@ def test_existing_mode_creates_no_aws_cluster_resources(plan_with):
               context: corp-shared
               oidcProviderArn: arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC
               storageClass: encrypted-ssd
+          dataops-platform:notebooks: {enabled: false}
     """,
     )
     aws_cluster = [r for r in plan.resources if r.type.startswith(("aws:eks/", "aws:ec2/"))]

@@ -10,6 +10,7 @@ import pytest
 
 from components.config import ConfigError, StackConfig
 from dataops.plan import ROOT, PlanError, load_config
+from dataops.stack_files import OFFLINE_SECRET
 
 LINE = re.compile(
     r"^(?P<file>[\w.-]+\.yaml): (?P<key>\S+) = (?P<value>.+?): (?P<message>.+); fix: (?P<fix>.+)$"
@@ -438,6 +439,7 @@ DEV = textwrap.dedent("""
       dataops-platform:environment: dev
       dataops-platform:deletionProtection: false
       dataops-platform:lake: {role: consumer, ownerStack: prod}
+      dataops-platform:notebooks: {enabled: false}
 """)
 
 
@@ -581,7 +583,8 @@ def test_existing_mode_accepts_a_secret_kubeconfig(tmp_path):
     )
     _, cfg = load_config("dev", ROOT, path)
     assert cfg.cluster.mode == "existing"
-    assert "AAAA" not in repr(cfg) and "secret" not in repr(cfg).lower().replace("secretstr", "")
+    assert cfg.kubeconfig is not None and cfg.kubeconfig.get_secret_value() == OFFLINE_SECRET
+    assert OFFLINE_SECRET not in repr(cfg) and "AAAA" not in repr(cfg)
 
 
 def test_eks_mode_needs_an_admin_and_team_names_must_be_dns_labels(tmp_path):

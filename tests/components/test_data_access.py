@@ -124,6 +124,7 @@ def test_sandbox_scratch_is_force_destroyable_only_with_both_opt_ins(plan_with):
           dataops-platform:lake: {role: consumer, ownerStack: prod}
           dataops-platform:workspace: {forceDestroy: true, expireObjectsAfterDays: 7}
           dataops-platform:cluster: {adminRoles: [platform-admin]}
+          dataops-platform:notebooks: {enabled: false}
     """,
     )
     bucket = plan.of_type(BUCKET)[0]

@@ -165,6 +165,7 @@ def test_unprotected_owner_is_not_protected(plan_with):
           dataops-platform:deletionProtection: false
           dataops-platform:lake: {role: owner}
           dataops-platform:cluster: {adminRoles: [platform-admin]}
+          dataops-platform:notebooks: {enabled: false}
     """,
     )
     lake, buckets, _ = lake_parts(plan)

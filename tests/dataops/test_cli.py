@@ -148,5 +148,6 @@ def test_validate_checks_every_stack_and_the_single_owner(tmp_path):
         "config:\n  dataops-platform:environment: dev\n  dataops-platform:deletionProtection: false\n"
         "  dataops-platform:lake: {role: owner}\n"
         "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
+        "  dataops-platform:notebooks: {enabled: false}\n"
     )
     assert_user_error(run("validate", root=tmp_path), "2 cloud stacks own the lake (dev, prod)")

@@ -73,6 +73,7 @@ def test_owner_that_is_not_a_stack_of_this_project(tmp_path):
         "config:\n  dataops-platform:environment: dev\n"
         "  dataops-platform:lake: {role: consumer, ownerStack: acme/other-project/prod}\n"
         "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
+        "  dataops-platform:notebooks: {enabled: false}\n"
     )
     with pytest.raises(PlanError) as info:
         build_plan("dev", ROOT, path)
@@ -95,6 +96,7 @@ def test_program_errors_from_stack_outputs_are_user_errors(tmp_path, monkeypatch
         "  dataops-platform:lake: {role: owner, zones: {curated: {}}}\n"
         "  dataops-platform:access: {read: [curated]}\n"
         "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
+        "  dataops-platform:notebooks: {enabled: false}\n"
     )
     monkeypatch.syspath_prepend(str(ROOT))
     with pytest.raises(PlanError) as info:

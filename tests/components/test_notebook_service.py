@@ -1,0 +1,180 @@
+"""NotebookService: the JupyterHub release built from config, checked against the chart's schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from components.notebook_service import CHART_REPOSITORY, CHART_VERSION
+from tests.conftest import CLOUD_STACKS
+
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "fixtures" / "z2jh_values_subset.schema.json").read_text()
+)
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def release(plan):
+    (r,) = plan.of_type(RELEASE)
+    return r
+
+
+def values(plan) -> dict:
+    return release(plan).inputs["values"]
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_release_pins_the_chart_and_runs_exactly_the_stack_image(plans, stack):
+    plan = plans[stack]
+    r = release(plan)
+    assert r.inputs["chart"] == "jupyterhub" and r.inputs["version"] == CHART_VERSION
+    assert r.inputs["repositoryOpts"] == {"repo": CHART_REPOSITORY}
+    assert r.inputs["namespace"] == "jupyterhub"
+    image = values(plan)["singleuser"]["image"]
+    assert f"{image['name']}:{image['tag']}" == plan.outputs["image"]["ref"]
+    assert r.provider.startswith(plan.of_type("pulumi:providers:kubernetes")[0].urn)
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_values_are_valid_for_the_chart(plans, stack):
+    jsonschema.validate(values(plans[stack]), SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def test_everything_values_are_valid_for_the_chart(everything):
+    jsonschema.validate(values(everything), SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [
+        (("singleuser", "cpu"), {"guarantee": "500m"}),
+        (("singleuser", "cloudMetadata"), {"blockWithIptables": "no"}),
+        (("singleuser", "colour"), "blue"),
+        (("proxy", "service"), {"type": "Public"}),
+    ],
+)
+def test_schema_check_can_fail(plans, path, bad):
+    broken = copy.deepcopy(values(plans["dev"]))
+    broken[path[0]][path[1]] = bad
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def test_user_servers_are_restricted_and_use_the_workload_identity(plans):
+    v = values(plans["dev"])
+    single = v["singleuser"]
+    assert single["cloudMetadata"] == {"blockWithIptables": False}
+    assert single["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] is False
+    assert single["networkPolicy"]["egressAllowRules"]["privateIPs"] is False
+    assert single["serviceAccountName"] == "data-access"
+    assert single["allowPrivilegeEscalation"] is False
+    spawner = v["hub"]["config"]["KubeSpawner"]
+    assert spawner["container_security_context"]["capabilities"] == {"drop": ["ALL"]}
+    assert spawner["container_security_context"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert spawner["pod_security_context"]["runAsNonRoot"] is True
+    assert single["storage"]["dynamic"]["storageClass"] == "gp3-encrypted"
+    assert single["nodeSelector"] == {"dataops.io/pool": "notebooks"}
+    assert v["scheduling"]["userPods"]["nodeAffinity"]["matchNodePurpose"] == "require"
+    assert (
+        single["extraEnv"]["DATAOPS_LAKE_CURATED_BUCKET"]
+        == plans["prod"].outputs["lake"]["zones"]["curated"]["bucket"]
+    )
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_idle_culling_is_on(plans, stack):
+    cull = values(plans[stack])["cull"]
+    assert cull["enabled"] is True
+    assert cull["timeout"] == (7200 if stack == "prod" else 3600)
+
+
+def test_github_login_with_the_secret_outside_the_values(plans):
+    plan = plans["prod"]
+    v = values(plan)
+    assert v["hub"]["config"]["JupyterHub"] == {"authenticator_class": "github"}
+    gh = v["hub"]["config"]["GitHubOAuthenticator"]
+    assert gh["allowed_organizations"] == ["example-org"]
+    assert gh["oauth_callback_url"] == "https://notebooks.example.com/hub/oauth_callback"
+    assert "client_secret" not in json.dumps(v)
+    ref = v["hub"]["extraEnv"]["OAUTH_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]
+    (secret,) = plan.of_type("kubernetes:core/v1:Secret")
+    assert (
+        secret.inputs["metadata"]["name"] == ref["name"]
+        and secret.inputs["metadata"]["namespace"] == "jupyterhub"
+    )
+    assert secret.inputs["stringData"] == "[secret]"
+
+
+def test_proxy_is_private_unless_asked_and_tls_via_ingress(plans, everything):
+    dev = values(plans["dev"])
+    assert dev["proxy"]["service"]["type"] == "ClusterIP"
+    assert dev["ingress"] == {
+        "enabled": True,
+        "hosts": ["notebooks.dev.example.com"],
+        "ingressClassName": "alb",
+    }
+    v = values(everything)
+    assert v["proxy"]["service"]["type"] == "LoadBalancer"
+    assert v["ingress"]["tls"] == [{"hosts": ["notebooks.example.com"], "secretName": "notebooks-tls"}]
+    assert v["hub"]["config"]["GenericOAuthenticator"]["allowed_groups"] == ["data-science", "analytics"]
+
+
+def test_profiles_per_team_and_size_with_gpu_only_where_enabled(everything, plans):
+    profiles = values(everything)["singleuser"]["profileList"]
+    assert [p["slug"] for p in profiles] == [
+        "data-science-small",
+        "data-science-gpu",
+        "analytics-small",
+        "analytics-gpu",
+    ]
+    gpu = profiles[1]["kubespawner_override"]
+    assert gpu["extra_resource_limits"] == {"nvidia.com/gpu": "1"} and gpu["namespace"] == "data-science"
+    assert "extra_resource_limits" not in profiles[0]["kubespawner_override"]
+    assert [p["default"] for p in profiles] == [True, False, False, False]
+    dev = values(plans["dev"])["singleuser"]["profileList"]
+    assert not any("extra_resource_limits" in p["kubespawner_override"] for p in dev)
+
+
+def test_hub_may_spawn_only_in_team_namespaces(everything):
+    bindings = everything.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+    assert sorted(b.inputs["metadata"]["namespace"] for b in bindings) == ["analytics", "data-science"]
+    for b in bindings:
+        assert b.inputs["subjects"] == [{"kind": "ServiceAccount", "name": "hub", "namespace": "hub"}]
+    ingress = values(everything)["hub"]["networkPolicy"]["ingress"][0]["from"]
+    assert {f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for f in ingress} == {
+        "analytics",
+        "data-science",
+    }
+
+
+def test_outputs(plans):
+    assert plans["prod"].outputs["notebooks"] == {
+        "url": "https://notebooks.example.com",
+        "namespace": "jupyterhub",
+        "serviceAccount": "data-access",
+    }
+
+
+def test_dummy_login_is_refused_outside_local_and_sandboxes(tmp_path):
+    from dataops.plan import ROOT, PlanError, load_config
+
+    for stack, env in (("dev", "dev"), ("sandbox-ana", "sandbox")):
+        path = tmp_path / f"Pulumi.{stack}.yaml"
+        path.write_text(
+            f"config:\n  dataops-platform:environment: {env}\n  dataops-platform:deletionProtection: false\n"
+            "  dataops-platform:lake: {role: consumer, ownerStack: prod}\n"
+            "  dataops-platform:cluster: {adminRoles: [a]}\n"
+            "  dataops-platform:notebooks: {authenticator: dummy}\n"
+        )
+        if env == "sandbox":
+            load_config(stack, ROOT, path)
+        else:
+            with pytest.raises(PlanError) as info:
+                load_config(stack, ROOT, path)
+            assert any(
+                'dataops-platform:notebooks.authenticator = "dummy"' in line for line in info.value.lines
+            )
