@@ -84,7 +84,8 @@ def main(argv: list[str]) -> int:
                 return code
         return in_venv("-m", "pytest", *rest)
     if command == "lock":
-        setup()
+        if LOCK.exists():  # re-locking from scratch (no lock yet) uses the .venv as it is
+            setup()
         # Resolve against the public index only, so the lock does not depend on this machine's pip config.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
         env |= {"PIP_CONFIG_FILE": os.devnull, "CUSTOM_COMPILE_COMMAND": "python3 tasks.py lock"}
@@ -100,10 +101,15 @@ def main(argv: list[str]) -> int:
             "--no-emit-find-links",
             "pyproject.toml",
         ]
-        for out, extra in (("requirements.txt", []), ("requirements-dev.txt", ["--extra", "dev"])):
-            if (code := run(PYTHON, *common, *extra, "-o", out, env=env)) != 0:
-                return code
-        return 0
+        # The dev lock is resolved first; the program's lock is then held to the same versions, so
+        # `pulumi up` runs exactly what the tests ran.
+        if (code := run(PYTHON, *common, "--extra", "dev", "-o", "requirements-dev.txt", env=env)) != 0:
+            return code
+        pins = [line.split(" ")[0] for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+                if "==" in line and not line.startswith((" ", "#"))]
+        constraints = ROOT / ".venv" / "dev-pins.txt"
+        constraints.write_text("\n".join(pins) + "\n")
+        return run(PYTHON, *common, "-c", constraints.relative_to(ROOT), "-o", "requirements.txt", env=env)
     print(f"error: unknown command {command!r}; see python3 tasks.py --help", file=sys.stderr)
     return 2
 

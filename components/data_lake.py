@@ -105,7 +105,7 @@ class GovernedDataLake(pulumi.ComponentResource):
         # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html),
         # and with ACLs disabled the log service writes only what this bucket policy allows.
         # No encryption-header deny here: it could block delivery.
-        log_tags = {**args.tags, "data-classification": "internal"}
+        log_tags = {**args.tags, "data-classification": "internal", "purpose": ACCESS_LOGS}
         self.access_logs = GovernedBucket(
             f"{name}-{ACCESS_LOGS}",
             GovernedBucketArgs(

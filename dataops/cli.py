@@ -45,6 +45,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    from dataops.policy import check  # the rules import only when asked for
+
+    plan = build_plan(args.stack, args.root, Path(args.config) if args.config else None)
+    violations = check(plan)
+    for v in violations:
+        print(v)
+    mandatory = [v for v in violations if v.rule.enforcement == "mandatory"]
+    print(
+        f"{plan.stack}: {len(mandatory)} mandatory and {len(violations) - len(mandatory)} advisory violations"
+    )
+    return 1 if mandatory else 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     problems = check_all(args.root)
     if problems:
@@ -63,6 +77,11 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--config", help="read this file instead of Pulumi.<stack>.yaml")
     plan.add_argument("--json", action="store_true", help="print the plan as one JSON document")
     plan.set_defaults(func=cmd_plan)
+
+    policy = sub.add_parser("policy", help="run the policy pack's rules on a stack's offline plan")
+    policy.add_argument("--stack", required=True, help="stack name, e.g. prod")
+    policy.add_argument("--config", help="read this file instead of Pulumi.<stack>.yaml")
+    policy.set_defaults(func=cmd_policy)
 
     check = sub.add_parser("validate", help="validate every stack file and the rules across stacks")
     check.set_defaults(func=cmd_validate)

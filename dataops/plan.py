@@ -136,38 +136,39 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
-        self.registrations.append(
-            PlannedResource(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                inputs=_normalise(json_format.MessageToDict(request.object)),
-                dependencies=sorted(set(request.dependencies)),
-                protect=bool(request.protect),
-                retainOnDelete=bool(request.retainOnDelete),
-                provider=request.provider,
-                custom=bool(request.custom),
-            )
+        self._record(
+            response.urn,
+            request,
+            request.object,
+            protect=request.protect,
+            retain=request.retainOnDelete,
+            custom=request.custom,
         )
         return response
 
     def ReadResource(self, request):
         # Reads (e.g. StackReference) are part of the program too: record them like registrations.
         response = super().ReadResource(request)
+        self._record(response.urn, request, request.properties, protect=False, retain=False, custom=True)
+        return response
+
+    def _record(
+        self, urn: str, request: Any, properties: Any, *, protect: bool, retain: bool, custom: bool
+    ) -> None:
         self.registrations.append(
             PlannedResource(
-                urn=response.urn,
+                urn=urn,
                 type=request.type,
                 name=request.name,
                 parent=request.parent,
-                inputs=_normalise(json_format.MessageToDict(request.properties)),
+                inputs=_normalise(json_format.MessageToDict(properties)),
                 dependencies=sorted(set(request.dependencies)),
-                protect=False,
-                retainOnDelete=False,
+                protect=bool(protect),
+                retainOnDelete=bool(retain),
+                provider=request.provider,
+                custom=bool(custom),
             )
         )
-        return response
 
     def RegisterResourceOutputs(self, request):
         self.outputs[request.urn] = _normalise(json_format.MessageToDict(request.outputs))

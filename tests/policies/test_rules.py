@@ -1,0 +1,229 @@
+"""Every rule passes on every shipped stack and reports a violation crafted for it; unknown
+values (a preview) never crash a rule."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import re
+
+import pytest
+
+from components.local_endpoint import UNSUPPORTED
+from dataops.policy import check, resources
+from policies.pack import policies
+from policies.rules import LOCAL_EXEMPT, RULES, UNKNOWN, run
+from tests.conftest import SHIPPED
+
+BY_NAME = {r.name: r for r in RULES}
+
+
+def test_rule_metadata():
+    assert len(BY_NAME) == len(RULES) >= 20
+    for rule in RULES:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name), rule.name
+        assert rule.enforcement in ("mandatory", "advisory") and rule.severity in (
+            "low",
+            "medium",
+            "high",
+            "critical",
+        )
+        assert rule.description.endswith(".")
+    assert sum(1 for r in RULES if r.controls) >= 16
+
+
+def test_pack_objects(plans):
+    built = {p.name: p for p in policies()}
+    assert set(built) == set(BY_NAME)
+    assert built["eks-private-endpoint"].enforcement_level.value == "mandatory"
+    assert "FSBP EKS.1" in built["eks-private-endpoint"].description
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_every_shipped_stack_passes_every_rule(plans, stack):
+    assert [str(v) for v in check(plans[stack])] == []
+
+
+def test_everything_config_passes_every_rule(everything):
+    assert [str(v) for v in check(everything)] == []
+
+
+def test_local_exemptions_are_exactly_the_unsupported_features():
+    assert set(LOCAL_EXEMPT.values()) == set(UNSUPPORTED) - {"workload-role"}
+    assert set(LOCAL_EXEMPT) <= set(BY_NAME)
+
+
+def named(res, name):
+    (r,) = [r for r in res if r.name == name]
+    return r
+
+
+def setting(res, type_name, bucket_name):
+    bucket = named(res, bucket_name).props["bucket"]
+    (r,) = [r for r in res if r.resource_type.endswith(type_name) and r.props.get("bucket") == bucket]
+    return r
+
+
+def edit_doc(r, fn):
+    doc = json.loads(r.props["policy"])
+    fn(doc)
+    r.props["policy"] = json.dumps(doc)
+
+
+def drop(res, resource):
+    res.remove(resource)
+
+
+def protect_off(res, name):
+    i = next(i for i, r in enumerate(res) if r.name == name)
+    res[i] = dataclasses.replace(res[i], opts=dataclasses.replace(res[i].opts, protect=False))
+
+
+BAD_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::x"}],
+}
+DECRYPT_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}],
+}
+
+VIOLATIONS = {
+    "s3-public-access-block": (
+        "prod",
+        lambda res: setting(res, "BucketPublicAccessBlock", "lake-raw-bucket").props.update(
+            restrictPublicBuckets=False
+        ),
+    ),
+    "s3-kms-encryption": (
+        "prod",
+        lambda res: (
+            setting(res, "BucketServerSideEncryptionConfiguration", "lake-raw-bucket")
+            .props["rules"][0]
+            .update(bucketKeyEnabled=False)
+        ),
+    ),
+    "s3-deny-insecure-transport": (
+        "dev",
+        lambda res: edit_doc(
+            setting(res, "BucketPolicy", "access-workspace-bucket"),
+            lambda d: d.update(Statement=[s for s in d["Statement"] if s["Sid"] != "DenyInsecureTransport"]),
+        ),
+    ),
+    "s3-ownership-enforced": (
+        "prod",
+        lambda res: (
+            setting(res, "BucketOwnershipControls", "lake-raw-bucket")
+            .props["rule"]
+            .update(objectOwnership="ObjectWriter")
+        ),
+    ),
+    "s3-versioning": (
+        "prod",
+        lambda res: (
+            setting(res, "BucketVersioning", "lake-curated-bucket")
+            .props["versioningConfiguration"]
+            .update(status="Suspended")
+        ),
+    ),
+    "s3-access-logging": ("prod", lambda res: drop(res, setting(res, "BucketLogging", "lake-raw-bucket"))),
+    "s3-lifecycle-abort-multipart": (
+        "prod",
+        lambda res: (
+            setting(res, "BucketLifecycleConfiguration", "lake-raw-bucket")
+            .props["rules"][0]
+            .pop("abortIncompleteMultipartUpload")
+        ),
+    ),
+    "s3-object-lock-prod": (
+        "prod",
+        lambda res: drop(res, setting(res, "BucketObjectLockConfiguration", "lake-analytics-bucket")),
+    ),
+    "kms-key-rotation": (
+        "dev",
+        lambda res: named(res, "access-workspace-key").props.update(enableKeyRotation=False),
+    ),
+    "iam-no-wildcards": (
+        "dev",
+        lambda res: named(res, "access-role-workspace").props.update(policy=json.dumps(BAD_POLICY)),
+    ),
+    "iam-no-decrypt-all-keys": (
+        "dev",
+        lambda res: named(res, "access-role-workspace").props.update(policy=json.dumps(DECRYPT_ALL)),
+    ),
+    "ecr-repository-hardened": (
+        "dev",
+        lambda res: named(res, "notebook-image-repository").props.update(imageTagMutability="MUTABLE"),
+    ),
+    "eks-private-endpoint": (
+        "prod",
+        lambda res: named(res, "cluster-eks").props["vpcConfig"].update(endpointPublicAccess=True),
+    ),
+    "eks-secrets-encryption": ("test", lambda res: named(res, "cluster-eks").props.pop("encryptionConfig")),
+    "eks-control-plane-logs": (
+        "prod",
+        lambda res: named(res, "cluster-eks").props.update(enabledClusterLogTypes=["audit"]),
+    ),
+    "imdsv2-hop-limit-1": (
+        "dev",
+        lambda res: (
+            named(res, "cluster-notebooks-template")
+            .props["metadataOptions"]
+            .update(httpPutResponseHopLimit=2)
+        ),
+    ),
+    "k8s-pod-security": (
+        "dev",
+        lambda res: (
+            named(res, "team-data-science-namespace")
+            .props["metadata"]["labels"]
+            .update({"pod-security.kubernetes.io/enforce": "baseline"})
+        ),
+    ),
+    "k8s-namespace-isolation": ("dev", lambda res: drop(res, named(res, "team-data-science-default-deny"))),
+    "notebook-image-by-digest": (
+        "test",
+        lambda res: (
+            named(res, "notebooks-release")
+            .props["values"]["singleuser"]
+            .update(image={"name": "quay.io/jupyter/minimal-notebook", "tag": "latest"})
+        ),
+    ),
+    "prod-data-protected": ("prod", lambda res: protect_off(res, "lake-raw-bucket")),
+    "force-destroy-sandbox-scratch-only": (
+        "dev",
+        lambda res: named(res, "access-workspace-bucket").props.update(forceDestroy=True),
+    ),
+    "mandatory-tags": ("test", lambda res: named(res, "access-role").props["tags"].pop("owner")),
+}
+
+
+def test_every_rule_has_a_crafted_violation():
+    assert set(VIOLATIONS) == set(BY_NAME)
+
+
+@pytest.mark.parametrize("name", sorted(VIOLATIONS))
+def test_rule_reports_its_violation(plans, name):
+    stack, mutate = VIOLATIONS[name]
+    res = copy.deepcopy(resources(plans[stack]))
+    mutate(res)
+    reported = run([BY_NAME[name]], res)
+    assert reported, f"{name} did not report the crafted violation"
+    others = {r.name for r, _, _ in run(RULES, res)} - {name}
+    # decrypting with every key is also a data action on "*"
+    assert others <= ({"iam-no-wildcards"} if name == "iam-no-decrypt-all-keys" else set()), others
+    for _, message, urn in reported:
+        assert urn and message.endswith(".")
+
+
+def test_unknown_values_during_preview_do_not_crash(plans):
+    unknown = sorted(UNKNOWN)[2]
+    res = copy.deepcopy(resources(plans["prod"]))
+    for r in res:
+        for key in ("policy", "tags", "bucket", "versioningConfiguration", "vpcConfig", "metadata", "values"):
+            if key in r.props:
+                r.props[key] = unknown
+    assert isinstance(run(RULES, res), list)
+    # nothing unknown: the same rules decide again
+    assert run(RULES, resources(plans["prod"])) == []
