@@ -59,6 +59,25 @@ def cmd_policy(args: argparse.Namespace) -> int:
     return 1 if mandatory else 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from dataops.verify import VerifyError, run_verify
+
+    try:
+        checks = run_verify(
+            args.stack,
+            Path(args.outputs) if args.outputs else None,
+            args.endpoint_url,
+            write_probe=args.probe,
+        )
+    except VerifyError as exc:
+        raise PlanError([str(exc)]) from None
+    for check in checks:
+        print(check)
+    failed = sum(not c.ok for c in checks)
+    print(f"{args.stack}: {len(checks) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     problems = check_all(args.root)
     if problems:
@@ -82,6 +101,17 @@ def parser() -> argparse.ArgumentParser:
     policy.add_argument("--stack", required=True, help="stack name, e.g. prod")
     policy.add_argument("--config", help="read this file instead of Pulumi.<stack>.yaml")
     policy.set_defaults(func=cmd_policy)
+
+    verify = sub.add_parser("verify", help="check the deployed data lake through the AWS API")
+    verify.add_argument("--stack", required=True, help="the stack that owns the lake, e.g. prod")
+    verify.add_argument("--outputs", help="a file written by `pulumi stack output --json` (default: run it)")
+    verify.add_argument("--endpoint-url", help="S3 endpoint (default: AWS_ENDPOINT_URL or AWS)")
+    verify.add_argument(
+        "--probe",
+        action="store_true",
+        help="also try real uploads (writes a few bytes under _dataops-verify/ per bucket)",
+    )
+    verify.set_defaults(func=cmd_verify)
 
     check = sub.add_parser("validate", help="validate every stack file and the rules across stacks")
     check.set_defaults(func=cmd_validate)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from components.config import MANDATORY_TAG_KEYS
+from dataops.iam_eval import Request, allowed_by, denied_by
 from dataops.plan import Plan, PlannedResource
-from tests.iam_eval import Request, allowed_by, denied_by
 
 S3 = "aws:s3/"
 PAB = S3 + "bucketPublicAccessBlock:BucketPublicAccessBlock"

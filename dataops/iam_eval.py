@@ -1,4 +1,6 @@
-"""A small evaluator of IAM policy statements against one request, for bucket-policy tests.
+"""A small evaluator of IAM policy statements against one request: what a bucket policy would
+do to a given upload or download. `verify` applies it to a live bucket's policy; the tests to
+the planned ones.
 
 It implements the condition operators our policies use, with AWS's rule for keys missing from
 the request: a missing key fails positive operators and satisfies negated ones

@@ -1,6 +1,6 @@
-"""The bucket-policy tests lean on tests/iam_eval.py; its semantics are pinned here."""
+"""The policy evaluator (dataops/iam_eval.py) behind verify and the bucket tests: its semantics pinned."""
 
-from tests.iam_eval import Request, denied_by
+from dataops.iam_eval import Request, denied_by
 
 DENY_IF_HEADER_WRONG = {
     "Statement": [
