@@ -26,26 +26,28 @@ def cloud(config: StackConfig) -> None:
     else:
         owner_stack = config.owner_stack_name(pulumi.get_organization())
         owner = pulumi.StackReference("lake-owner", stack_name=owner_stack)
-        lake_ref = LakeRef.from_stack_output(owner.require_output("lake"), owner_stack, config.region)
+        lake_ref = LakeRef.from_stack_output(owner.get_output("lake"), owner_stack, config.region)
 
     image = ContainerImage("notebook-image", ContainerImageArgs.from_config(config))
     cluster = Cluster("cluster", ClusterArgs.from_config(config))
     access = DataAccess("access", DataAccessArgs.from_config(config, lake_ref, cluster.identity))
-    teams = [
-        TeamNamespace(
+    # The hub's namespace is set up like a team's: its user servers run there.
+    namespaces = [*config.teams, *([config.hub_team()] if config.notebooks.enabled else [])]
+    teams = {
+        team.name: TeamNamespace(
             f"team-{team.name}",
             TeamNamespaceArgs.from_config(config, team, cluster.identity, access.role),
             provider=cluster.provider,
         )
-        for team in config.teams
-    ]
+        for team in namespaces
+    }
     if config.notebooks.enabled:
         notebooks = NotebookService(
             "notebooks",
             NotebookServiceArgs.from_config(config, image.ref, cluster.storage_class),
             provider=cluster.provider,
-            lake=lake_ref,
-            opts=pulumi.ResourceOptions(depends_on=teams),
+            environment=access.environment(),
+            namespace=teams[config.hub_namespace].namespace,
         )
         pulumi.export("notebooks", notebooks.exported())
     pulumi.export("access", access.exported())

@@ -105,8 +105,11 @@ def main(argv: list[str]) -> int:
         # `pulumi up` runs exactly what the tests ran.
         if (code := run(PYTHON, *common, "--extra", "dev", "-o", "requirements-dev.txt", env=env)) != 0:
             return code
-        pins = [line.split(" ")[0] for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
-                if "==" in line and not line.startswith((" ", "#"))]
+        pins = [
+            line.split(" ")[0]
+            for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+            if "==" in line and not line.startswith((" ", "#"))
+        ]
         constraints = ROOT / ".venv" / "dev-pins.txt"
         constraints.write_text("\n".join(pins) + "\n")
         return run(PYTHON, *common, "-c", constraints.relative_to(ROOT), "-o", "requirements.txt", env=env)

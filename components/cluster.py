@@ -76,7 +76,8 @@ class ClusterArgs:
                 if cfg.kubeconfig is not None
                 else None
             ),
-            team_namespaces=[t.name for t in cfg.teams],
+            team_namespaces=[t.name for t in cfg.teams]
+            + ([cfg.hub_namespace] if cfg.notebooks.enabled else []),
         )
 
 
@@ -253,7 +254,19 @@ class Cluster(pulumi.ComponentResource):
         def addon_role(addon: str, policy: str) -> aws.iam.Role:
             role = aws.iam.Role(
                 f"{name}-{addon}-role",
-                assume_role_policy=json.dumps(service_trust("pods.eks.amazonaws.com", tag_session=True)),
+                # Only this cluster's Pod Identity agent may hand the role out (confused-deputy guard).
+                assume_role_policy=pulumi.Output.all(account, self.eks.arn).apply(
+                    lambda v: json.dumps(
+                        service_trust(
+                            "pods.eks.amazonaws.com",
+                            tag_session=True,
+                            conditions={
+                                "StringEquals": {"aws:SourceAccount": v[0]},
+                                "ArnEquals": {"aws:SourceArn": v[1]},
+                            },
+                        )
+                    )
+                ),
                 tags=args.tags,
                 opts=child,
             )

@@ -37,7 +37,7 @@ MIN_DAYS_BEFORE_IA = 30
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+)$")
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 ACCOUNT_ID_LEN = 12
 
 
@@ -366,6 +366,10 @@ class StackConfig(BaseModel):
     def protected(self) -> bool:
         return self.deletion_protection
 
+    def hub_team(self) -> Team:
+        """The hub's namespace, set up like a team namespace (user servers run there)."""
+        return Team.model_validate({"name": self.hub_namespace})
+
     def mandatory_tags(self) -> dict[str, str]:
         """Tags on every taggable resource; user tags cannot override them (checked in validation)."""
         return {
@@ -502,6 +506,9 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+SECRET_KEYS = ("kubeconfig", "oauthClientSecret")
+
+
 def _structure_problems(exc: ValidationError, source: Source) -> list[Problem]:
     problems = []
     for err in exc.errors():
@@ -513,6 +520,8 @@ def _structure_problems(exc: ValidationError, source: Source) -> list[Problem]:
         fields = [to_camel(n) for n in parent_model.model_fields] if parent_model else []
         message, fix = _fix_for(err, fields)
         value = _MISSING if err["type"] == "missing" else err.get("input")
+        if top in SECRET_KEYS and value is not _MISSING:
+            value = "[secret]"
         problems.append(Problem(source.file_of(full_key), full_key + rest, value, message, fix))
     return problems
 
@@ -625,7 +634,7 @@ def _rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
             add(
                 "access.trustedPrincipals",
                 arn,
-                "not an IAM role or account-root ARN",
+                "not an IAM role ARN",
                 "use arn:aws:iam::<12-digit account>:role/<name>",
             )
 
@@ -800,6 +809,13 @@ def _notebook_rules(cfg: StackConfig, add: Any) -> None:
             [],
             "every GitHub user could log in",
             "list the organisations (or org:team) whose members may use the hub",
+        )
+    if nb.expose_load_balancer and cfg.environment == "prod":
+        add(
+            "notebooks.exposeLoadBalancer",
+            True,
+            "prod's hub is reached through its TLS ingress only",
+            "remove notebooks.exposeLoadBalancer and set notebooks.hostname",
         )
     if nb.hostname is not None and not HOSTNAME_RE.match(nb.hostname):
         add("notebooks.hostname", nb.hostname, "not a DNS hostname", "use e.g. notebooks.example.com")
@@ -1065,7 +1081,8 @@ def validate(
     for full_key, value in raw.items():
         ns, _, key = full_key.partition(":")
         if ns == project:
-            ours[key] = _decode(value)
+            # Secrets are passed as they are: never parsed, never echoed in a message.
+            ours[key] = value if key in SECRET_KEYS else _decode(value)
         elif ns not in PROVIDER_NAMESPACES:
             problems.append(
                 Problem(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,11 +133,9 @@ class ContainerImage(pulumi.ComponentResource):
                 context=str(args.context),
                 dockerfile=str(args.context / "Dockerfile"),
                 platform=args.platform,
-                args={
-                    "LOCK_SHA256": lock,
-                    # CI sets the commit; offline and local builds stay reproducible without it.
-                    "REVISION": os.environ.get("DATAOPS_REVISION", "unversioned"),
-                },
+                # Every build argument derives from the build context, like the tag: the same
+                # content always gives the same tag, so an immutable tag is never pushed twice.
+                args={"LOCK_SHA256": lock, "REVISION": f"context-{content[:16]}"},
             ),
             registry=docker.RegistryArgs(
                 server=self.repository.repository_url,
@@ -150,18 +147,38 @@ class ContainerImage(pulumi.ComponentResource):
         return image.repo_digest
 
 
+PROMOTED_TAG_PREFIX = "promoted-"
+
+
 def lifecycle_policy(keep_last: int) -> dict:
+    """Keep every promoted image (tagged `promoted-...` when promoted) and the last builds.
+
+    ECR evaluates rules by priority and an image matched by a higher-priority rule is never
+    expired by a lower one (https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html),
+    so rule 1, which expires nothing in practice, shields promoted digests from rule 2.
+    """
     return {
         "rules": [
             {
                 "rulePriority": 1,
-                "description": f"keep the last {keep_last} images; promoted digests are among them",
+                "description": "never expire images promoted to test or prod",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPrefixList": [PROMOTED_TAG_PREFIX],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 10000,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": f"keep the last {keep_last} builds",
                 "selection": {
                     "tagStatus": "any",
                     "countType": "imageCountMoreThan",
                     "countNumber": keep_last,
                 },
                 "action": {"type": "expire"},
-            }
+            },
         ]
     }

@@ -21,6 +21,7 @@ from components.workload_identity import WorkloadIdentity, trust_policy
 
 TYPE = "dataops:index:DataAccess"
 WORKSPACE = "workspace"
+WORKSPACE_VARIABLE = "DATAOPS_WORKSPACE_BUCKET"
 
 
 @dataclass
@@ -65,6 +66,7 @@ class DataAccess(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DataAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
+        self._lake, self._read, self._write = args.lake, list(args.read), list(args.write)
         protect = args.protect
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
@@ -150,6 +152,14 @@ class DataAccess(pulumi.ComponentResource):
                 "workspaceBucket": self.workspace.bucket_name if self.workspace else None,
             }
         )
+
+    def environment(self) -> pulumi.Output[dict[str, str]]:
+        """What workloads using this role read to find their data: the lake zones the role may
+        read, and the workspace it writes to (`DATAOPS_WORKSPACE_BUCKET`)."""
+        workspace = self.workspace.bucket_name if self.workspace else None
+        return pulumi.Output.all(
+            self._lake.environment(sorted({*self._read, *self._write})), workspace
+        ).apply(lambda v: {**v[0], **({WORKSPACE_VARIABLE: v[1]} if v[1] else {})})
 
     def exported(self) -> pulumi.Output[dict]:
         """The `access` stack output."""

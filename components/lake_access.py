@@ -114,12 +114,17 @@ class LakeRef:
             region=region,
         )
 
-    def environment(self) -> pulumi.Output[dict[str, str]]:
+    def environment(self, zones: list[str] | None = None) -> pulumi.Output[dict[str, str]]:
         """The variables notebook code reads to find the lake — the same names in every stack, so
-        code written against the local stack runs unchanged in the cloud."""
+        code written against the local stack runs unchanged in the cloud. `zones`: only those
+        (the ones the environment may read); None: all."""
         return self.zones.apply(
-            lambda zones: {
-                **{lake_variable(zone): spec["bucket"] for zone, spec in sorted(zones.items())},
+            lambda all_zones: {
+                **{
+                    lake_variable(zone): spec["bucket"]
+                    for zone, spec in sorted(all_zones.items())
+                    if zones is None or zone in zones
+                },
                 "AWS_DEFAULT_REGION": self.region,
                 "AWS_REGION": self.region,
             }

@@ -2,9 +2,11 @@
 
 Installed with `helm.v3.Release` because the chart relies on Helm hooks, which `helm.v4.Chart`
 skips. The values are built here from the stack config — never hand-edited YAML — and the
-tests check them against the chart's values schema for the keys used. User servers run in the
-team namespaces (Pod Security `restricted`) under the `data-access` service account, on the
-stack's pinned image, and are culled when idle.
+tests check them against the chart's values schema for the keys used. The hub and its user
+servers share one namespace, set up like a team namespace by TeamNamespace (Pod Security
+`restricted`, quota, default-deny networking, the `data-access` service account bound to the
+workload role), because the chart's spawner watches only its own namespace. Servers run the
+stack's pinned image and are culled when idle.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import pulumi_kubernetes as k8s
 
 from components.cluster import POOL_LABEL
 from components.config import Notebooks, StackConfig
-from components.lake_access import LakeRef
-from components.team_namespace import HUB_API_PORT, NOTEBOOK_PORT
 from components.workload_identity import SERVICE_ACCOUNT
 
 TYPE = "dataops:index:NotebookService"
@@ -26,7 +26,6 @@ CHART = "jupyterhub"
 # Pinned: a new chart version is a reviewed change to this line, never a silent upgrade.
 CHART_VERSION = "4.4.2"
 CHART_REPOSITORY = "https://hub.jupyter.org/helm-chart/"
-HUB_SERVICE_ACCOUNT = "hub"  # the chart's name for the hub's service account
 OAUTH_SECRET = "hub-oauth-client"  # noqa: S105 - the Kubernetes Secret's name
 AUTHENTICATOR_CLASS = {"github": "GitHubOAuthenticator", "generic-oauth": "GenericOAuthenticator"}
 # Pod Security `restricted` for user servers: the chart has no keys for these, KubeSpawner does.
@@ -41,7 +40,6 @@ CONTAINER_SECURITY = {
 @dataclass
 class NotebookServiceArgs:
     namespace: str
-    teams: list[str]
     notebooks: Notebooks
     image_ref: pulumi.Input[str]
     """`registry/repo@sha256:...` of this stack's image."""
@@ -58,7 +56,6 @@ class NotebookServiceArgs:
         secret = cfg.oauth_client_secret
         return NotebookServiceArgs(
             namespace=cfg.hub_namespace,
-            teams=[t.name for t in cfg.teams],
             notebooks=cfg.notebooks,
             image_ref=image_ref,
             storage_class=storage_class,
@@ -74,50 +71,33 @@ class NotebookService(pulumi.ComponentResource):
     url: pulumi.Output[str]
     """Where users open the hub."""
     namespace: str
-    """The hub's namespace."""
+    """The hub's namespace (where user servers run too)."""
     service_account: str
-    """The service account user servers run under (in their team namespace)."""
+    """The service account user servers run under."""
 
     def __init__(
         self,
         name: str,
         args: NotebookServiceArgs,
         provider: k8s.Provider,
-        lake: LakeRef,
+        environment: pulumi.Input[dict[str, str]],
+        namespace: k8s.core.v1.Namespace,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(TYPE, name, None, opts)
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
-        # The hub and proxy meet `restricted`; the namespace enforces `baseline` because the
-        # chart's optional helpers are not all restricted-ready, and warns/audits `restricted`.
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={
-                "name": args.namespace,
-                "labels": {
-                    **args.labels,
-                    "pod-security.kubernetes.io/enforce": "baseline",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                },
-            },
-            opts=on_cluster,
-        )
-        grants = self._hub_access_to_teams(name, args, on_cluster)
+        needs: list[pulumi.Resource] = [namespace]
         if args.oauth_client_secret is not None:
             # A Secret the hub reads through its environment: the client secret never enters the
             # Helm values, which anyone allowed `helm get values` could read.
-            grants.append(
+            needs.append(
                 k8s.core.v1.Secret(
                     f"{name}-oauth",
                     metadata={"name": OAUTH_SECRET, "namespace": args.namespace, "labels": args.labels},
                     string_data={"client-secret": args.oauth_client_secret},
-                    opts=pulumi.ResourceOptions.merge(
-                        on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
-                    ),
+                    opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace]),
                 )
             )
-        values = pulumi.Output.all(args.image_ref, lake.environment()).apply(
+        values = pulumi.Output.all(args.image_ref, environment).apply(
             lambda v: hub_values(args, image_ref=v[0], lake_env=v[1])
         )
         self.release = k8s.helm.v3.Release(
@@ -132,7 +112,7 @@ class NotebookService(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             timeout=900,
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace, *grants]),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=needs),
         )
         nb = args.notebooks
         self.url = pulumi.Output.from_input(
@@ -150,44 +130,6 @@ class NotebookService(pulumi.ComponentResource):
         """The `notebooks` stack output."""
         return pulumi.Output.all(url=self.url, namespace=self.namespace, serviceAccount=self.service_account)
 
-    def _hub_access_to_teams(
-        self, name: str, args: NotebookServiceArgs, opts: pulumi.ResourceOptions
-    ) -> list[pulumi.Resource]:
-        """The hub starts user servers in the team namespaces: it needs exactly the rights the
-        chart grants it in its own namespace, there."""
-        out: list[pulumi.Resource] = []
-        for team in args.teams:
-            meta = {"name": "jupyterhub-spawner", "namespace": team, "labels": args.labels}
-            role = k8s.rbac.v1.Role(
-                f"{name}-{team}-spawner",
-                metadata=meta,
-                rules=[
-                    {
-                        "apiGroups": [""],
-                        "resources": ["pods", "persistentvolumeclaims", "secrets", "services"],
-                        "verbs": ["get", "watch", "list", "create", "delete"],
-                    },
-                    {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "watch", "list"]},
-                ],
-                opts=opts,
-            )
-            out.append(
-                k8s.rbac.v1.RoleBinding(
-                    f"{name}-{team}-spawner-binding",
-                    metadata=meta,
-                    role_ref={
-                        "apiGroup": "rbac.authorization.k8s.io",
-                        "kind": "Role",
-                        "name": "jupyterhub-spawner",
-                    },
-                    subjects=[
-                        {"kind": "ServiceAccount", "name": HUB_SERVICE_ACCOUNT, "namespace": args.namespace}
-                    ],
-                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[role])),
-                )
-            )
-        return out
-
 
 def image_values(image_ref: str) -> dict[str, str]:
     """The chart renders `name:tag`; a digest therefore goes in as name `repo@sha256`, tag `<hex>`."""
@@ -198,33 +140,28 @@ def image_values(image_ref: str) -> dict[str, str]:
 
 def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str, str]) -> dict[str, Any]:
     nb = args.notebooks
-    team_selector = [
-        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": team}}} for team in args.teams
-    ]
     profiles = []
-    for team in args.teams:
-        for p in nb.profiles:
-            override: dict[str, Any] = {
-                "namespace": team,
-                "cpu_guarantee": p.cpu_guarantee,
-                "cpu_limit": p.cpu_limit,
-                "mem_guarantee": p.mem_guarantee,
-                "mem_limit": p.mem_limit,
+    for p in nb.profiles:
+        override: dict[str, Any] = {
+            "cpu_guarantee": p.cpu_guarantee,
+            "cpu_limit": p.cpu_limit,
+            "mem_guarantee": p.mem_guarantee,
+            "mem_limit": p.mem_limit,
+        }
+        if p.gpus:
+            override["extra_resource_limits"] = {"nvidia.com/gpu": str(p.gpus)}
+        profiles.append(
+            {
+                "display_name": p.name,
+                "slug": p.name,
+                "description": (
+                    f"{p.cpu_guarantee}-{p.cpu_limit} CPU, {p.mem_guarantee}-{p.mem_limit} memory"
+                    + (f", {p.gpus} GPU" if p.gpus else "")
+                ),
+                "default": p.default,
+                "kubespawner_override": override,
             }
-            if p.gpus:
-                override["extra_resource_limits"] = {"nvidia.com/gpu": str(p.gpus)}
-            profiles.append(
-                {
-                    "display_name": f"{team} / {p.name}",
-                    "slug": f"{team}-{p.name}",
-                    "description": (
-                        f"{p.cpu_guarantee}-{p.cpu_limit} CPU, {p.mem_guarantee}-{p.mem_limit} memory"
-                        + (f", {p.gpus} GPU" if p.gpus else "")
-                    ),
-                    "default": p.default and team == args.teams[0],
-                    "kubespawner_override": override,
-                }
-            )
+        )
 
     config: dict[str, Any] = {
         "KubeSpawner": {
@@ -267,11 +204,7 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
     values: dict[str, Any] = {
         "hub": {
             "config": config,
-            # User servers live in the team namespaces and must reach the hub API from there.
-            "networkPolicy": {
-                "enabled": True,
-                "ingress": [{"from": team_selector, "ports": [{"protocol": "TCP", "port": HUB_API_PORT}]}],
-            },
+            "networkPolicy": {"enabled": True},
             # OAuthenticator reads its client secret from OAUTH_CLIENT_SECRET.
             "extraEnv": {}
             if nb.authenticator == "dummy"
@@ -284,12 +217,7 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
         "proxy": {
             "service": {"type": "LoadBalancer" if nb.expose_load_balancer else "ClusterIP"},
             "https": {"enabled": False},  # TLS ends at the ingress
-            "chp": {
-                "networkPolicy": {
-                    "enabled": True,
-                    "egress": [{"to": team_selector, "ports": [{"protocol": "TCP", "port": NOTEBOOK_PORT}]}],
-                }
-            },
+            "chp": {"networkPolicy": {"enabled": True}},
         },
         "singleuser": {
             "image": image_values(image_ref),

@@ -32,6 +32,8 @@ class TeamNamespaceArgs:
     identity: WorkloadIdentity
     workload_role: aws.iam.Role
     labels: dict[str, str]
+    load_balancers: int = 0
+    """LoadBalancer services allowed (the hub's namespace, when it is exposed that way)."""
 
     @staticmethod
     def from_config(
@@ -44,6 +46,7 @@ class TeamNamespaceArgs:
             identity=identity,
             workload_role=workload_role,
             labels={"app.kubernetes.io/part-of": cfg.project, "dataops.io/environment": cfg.environment},
+            load_balancers=1 if team.name == cfg.hub_namespace and cfg.notebooks.expose_load_balancer else 0,
         )
 
 
@@ -86,7 +89,7 @@ class TeamNamespace(pulumi.ComponentResource):
                     "requests.storage": q.storage,
                     "pods": str(q.pods),
                     # LoadBalancer services would bypass the hub's proxy; teams get none.
-                    "services.loadbalancers": "0",
+                    "services.loadbalancers": str(args.load_balancers),
                     "services.nodeports": "0",
                 }
             },

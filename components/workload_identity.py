@@ -84,10 +84,12 @@ def trust_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def service_trust(service: str, *, tag_session: bool = False) -> dict[str, Any]:
+def service_trust(
+    service: str, *, tag_session: bool = False, conditions: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Trust for an AWS service principal (the cluster, nodes, or add-on pods via Pod Identity)."""
     actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": actions}],
-    }
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": actions}
+    if conditions:
+        statement["Condition"] = conditions
+    return {"Version": "2012-10-17", "Statement": [statement]}

@@ -233,6 +233,14 @@ def build_plan(
                     "fix: name the stack whose lake.role is owner"
                 ]
             )
+        owner_cfg = load_config(owner, root)[1]
+        if owner_cfg.lake.role != "owner" or owner_cfg.environment == "local":
+            raise PlanError(
+                [
+                    f"{files.source.stack_file}: {files.project}:lake.ownerStack = {cfg.lake.owner_stack!r}: "
+                    f"stack {owner} does not own a cloud lake; fix: name the stack whose lake.role is owner"
+                ]
+            )
         stack_outputs[fqn] = build_plan(owner, root, None, (*_chain, stack)).outputs
 
     plan = contextvars.copy_context().run(_run, files, cfg, stack_outputs)

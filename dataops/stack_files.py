@@ -47,6 +47,8 @@ def _read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StackFileError(f"{path.name}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise StackFileError(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -58,11 +60,22 @@ def _read_yaml(path: Path) -> Any:
         ) from None
 
 
+def _plain(value: Any) -> Any:
+    """YAML may hold dates or non-string keys; the CLI would hand them over as JSON text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
 def _to_cli_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
+        return json.dumps(_plain(value), sort_keys=True)
     if value is None:
         return ""
     return str(value)

@@ -36,7 +36,7 @@ def check_all(root: Path) -> list[str]:
         owner = (cfg.lake.owner_stack or "").split("/")[-1]
         owner_cfg = configs.get(owner)
         where = f"Pulumi.{stack}.yaml: dataops-platform:lake.ownerStack = {owner!r}"
-        if owner_cfg is None or owner_cfg.lake.role != "owner":
+        if owner_cfg is None or owner_cfg.lake.role != "owner" or owner_cfg.environment == "local":
             problems.append(
                 f"{where}: that stack does not own the lake; fix: name the owner ({', '.join(owners)})"
             )

@@ -593,3 +593,43 @@ def test_eks_mode_needs_an_admin_and_team_names_must_be_dns_labels(tmp_path):
     )
     assert "at least one IAM role" in only(lines, "dataops-platform:cluster.adminRoles")
     assert sum("dataops-platform:teams" in line for line in lines) == 2
+
+
+def test_secret_values_are_never_parsed_or_echoed(tmp_path):
+    path = tmp_path / "Pulumi.dev.yaml"
+    secret = '  dataops-platform:kubeconfig: {"apiVersion": "v1", "token": "s3cr3t-token"}\n'
+    path.write_text(DEV + secret + "  dataops-platform:cluster: {mode: existing}\n")
+    _, cfg = load_config("dev", ROOT, path)  # a JSON kubeconfig is a kubeconfig, not a mapping to validate
+    assert "s3cr3t-token" in cfg.kubeconfig.get_secret_value() and "s3cr3t-token" not in repr(cfg)
+    path.write_text(DEV + secret + "  dataops-platform:cluster: {mode: existing, kubernetesVersion: 9}\n")
+    with pytest.raises(PlanError) as info:
+        load_config("dev", ROOT, path)
+    assert "s3cr3t-token" not in "\n".join(info.value.lines)
+
+
+def test_trusted_principals_must_be_roles_not_whole_accounts(tmp_path):
+    line = only(
+        problems(
+            tmp_path,
+            "dev",
+            DEV + "  dataops-platform:access: {trustedPrincipals: ['arn:aws:iam::999999999999:root']}\n",
+        ),
+        "dataops-platform:access.trustedPrincipals",
+    )
+    assert "role ARN" in line
+
+
+def test_public_load_balancer_is_refused_in_prod(tmp_path):
+    lines = problems(
+        tmp_path, "prod", (ROOT / "Pulumi.prod.yaml").read_text() + "    exposeLoadBalancer: true\n"
+    )
+    assert "TLS ingress" in only(lines, "dataops-platform:notebooks.exposeLoadBalancer")
+
+
+def test_yaml_dates_and_number_keys_are_reported_not_crashed(tmp_path):
+    lines = problems(
+        tmp_path,
+        "dev",
+        DEV + "  dataops-platform:tags: {created: 2024-01-01, 1: c}\n  dataops-platform:bogus: 1\n",
+    )
+    assert "unknown key" in only(lines, "dataops-platform:bogus")

@@ -9,6 +9,12 @@ import re
 from components.container_image import IMAGE_DIR, context_digest
 from tests.conftest import CLOUD_STACKS
 
+
+def image_args(plan) -> dict:
+    (image,) = plan.of_type("docker:index/image:Image")
+    return image.inputs["build"]["args"]
+
+
 REF = re.compile(r"^[a-z0-9.-]+/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$")
 
 
@@ -22,8 +28,13 @@ def test_dev_builds_and_pushes_to_a_hardened_repository(plans):
     assert encryption["encryptionType"] == "KMS" and encryption["kmsKey"].startswith("arn:aws:kms:")
     assert repo.inputs["forceDelete"] is False
     (lifecycle,) = plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
-    rule = json.loads(lifecycle.inputs["policy"])["rules"][0]
-    assert rule["selection"]["countType"] == "imageCountMoreThan" and rule["selection"]["countNumber"] == 30
+    promoted, builds = json.loads(lifecycle.inputs["policy"])["rules"]
+    assert promoted["rulePriority"] < builds["rulePriority"]
+    assert promoted["selection"]["tagPrefixList"] == ["promoted-"]
+    assert (
+        builds["selection"]["countType"] == "imageCountMoreThan" and builds["selection"]["countNumber"] == 30
+    )
+    assert image_args(plan)["REVISION"] == f"context-{context_digest()[:16]}"  # content-derived: no tag clash
     (image,) = plan.of_type("docker:index/image:Image")
     assert image.inputs["build"]["context"] == str(IMAGE_DIR)
     assert image.inputs["build"]["platform"] == "linux/amd64"

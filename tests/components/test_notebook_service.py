@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from components.notebook_service import CHART_REPOSITORY, CHART_VERSION
+from dataops.plan import ROOT
 from tests.conftest import CLOUD_STACKS
 
 SCHEMA = json.loads(
@@ -109,7 +110,7 @@ def test_github_login_with_the_secret_outside_the_values(plans):
     assert secret.inputs["stringData"] == "[secret]"
 
 
-def test_proxy_is_private_unless_asked_and_tls_via_ingress(plans, everything):
+def test_proxy_is_private_unless_asked_and_tls_via_ingress(plans, everything, plan_with):
     dev = values(plans["dev"])
     assert dev["proxy"]["service"]["type"] == "ClusterIP"
     assert dev["ingress"] == {
@@ -118,37 +119,44 @@ def test_proxy_is_private_unless_asked_and_tls_via_ingress(plans, everything):
         "ingressClassName": "alb",
     }
     v = values(everything)
-    assert v["proxy"]["service"]["type"] == "LoadBalancer"
     assert v["ingress"]["tls"] == [{"hosts": ["notebooks.example.com"], "secretName": "notebooks-tls"}]
     assert v["hub"]["config"]["GenericOAuthenticator"]["allowed_groups"] == ["data-science", "analytics"]
+    exposed = plan_with("test", (ROOT / "Pulumi.test.yaml").read_text() + "    exposeLoadBalancer: true\n")
+    assert values(exposed)["proxy"]["service"]["type"] == "LoadBalancer"
+    quota = next(
+        q
+        for q in exposed.of_type("kubernetes:core/v1:ResourceQuota")
+        if q.inputs["metadata"]["namespace"] == "jupyterhub"
+    )
+    assert quota.inputs["spec"]["hard"]["services.loadbalancers"] == "1"
 
 
-def test_profiles_per_team_and_size_with_gpu_only_where_enabled(everything, plans):
+def test_profiles_by_size_with_gpu_only_where_enabled(everything, plans):
     profiles = values(everything)["singleuser"]["profileList"]
-    assert [p["slug"] for p in profiles] == [
-        "data-science-small",
-        "data-science-gpu",
-        "analytics-small",
-        "analytics-gpu",
-    ]
-    gpu = profiles[1]["kubespawner_override"]
-    assert gpu["extra_resource_limits"] == {"nvidia.com/gpu": "1"} and gpu["namespace"] == "data-science"
+    assert [p["slug"] for p in profiles] == ["small", "gpu"]
+    assert profiles[1]["kubespawner_override"]["extra_resource_limits"] == {"nvidia.com/gpu": "1"}
     assert "extra_resource_limits" not in profiles[0]["kubespawner_override"]
-    assert [p["default"] for p in profiles] == [True, False, False, False]
+    assert [p["default"] for p in profiles] == [True, False]
     dev = values(plans["dev"])["singleuser"]["profileList"]
     assert not any("extra_resource_limits" in p["kubespawner_override"] for p in dev)
 
 
-def test_hub_may_spawn_only_in_team_namespaces(everything):
-    bindings = everything.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
-    assert sorted(b.inputs["metadata"]["namespace"] for b in bindings) == ["analytics", "data-science"]
-    for b in bindings:
-        assert b.inputs["subjects"] == [{"kind": "ServiceAccount", "name": "hub", "namespace": "hub"}]
-    ingress = values(everything)["hub"]["networkPolicy"]["ingress"][0]["from"]
-    assert {f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for f in ingress} == {
-        "analytics",
-        "data-science",
-    }
+def test_user_servers_run_in_the_hubs_restricted_namespace(plans):
+    plan = plans["dev"]
+    assert release(plan).inputs["namespace"] == "jupyterhub"
+    ns = plan.named("team-jupyterhub-namespace")
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert plan.named("team-jupyterhub-data-access").inputs["metadata"]["namespace"] == "jupyterhub"
+    assert release(plan).dependencies and ns.urn in release(plan).dependencies
+    assert not any(
+        "namespace" in p["kubespawner_override"] for p in values(plan)["singleuser"]["profileList"]
+    )
+
+
+def test_servers_see_only_the_zones_they_may_read_and_their_workspace(plans):
+    env = values(plans["dev"])["singleuser"]["extraEnv"]
+    assert "DATAOPS_LAKE_RAW_BUCKET" not in env  # dev reads curated and analytics only
+    assert env["DATAOPS_WORKSPACE_BUCKET"] == plans["dev"].outputs["access"]["workspaceBucket"]
 
 
 def test_outputs(plans):

@@ -25,7 +25,7 @@ def test_every_team_gets_quota_defaults_and_policies(everything):
     namespaces = [
         ns.inputs["metadata"]["name"] for ns in everything.of_type(NS) if ns.name.startswith("team-")
     ]
-    assert namespaces == ["analytics", "data-science"]
+    assert namespaces == ["analytics", "data-science", "hub"]  # the hub's namespace is set up like a team's
     for ns in namespaces:
         (quota,) = in_namespace(everything, "kubernetes:core/v1:ResourceQuota", ns)
         assert quota.inputs["spec"]["hard"]["services.loadbalancers"] == "0"
@@ -62,10 +62,11 @@ def test_workload_service_account_is_bound_to_the_environment_role(plans, stack)
     sa = plan.named("team-data-science-data-access")
     assert sa.inputs["metadata"]["name"] == "data-access"
     assert sa.inputs["automountServiceAccountToken"] is False
-    (assoc,) = plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-    assert assoc.inputs == {
-        "clusterName": f"dataops-{stack}",
-        "namespace": "data-science",
-        "serviceAccount": "data-access",
-        "roleArn": f"arn:aws:iam::111122223333:role/dataops-{stack}-data-access",
-    }
+    associations = plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert sorted(a.inputs["namespace"] for a in associations) == ["data-science", "jupyterhub"]
+    for assoc in associations:
+        assert {k: v for k, v in assoc.inputs.items() if k != "namespace"} == {
+            "clusterName": f"dataops-{stack}",
+            "serviceAccount": "data-access",
+            "roleArn": f"arn:aws:iam::111122223333:role/dataops-{stack}-data-access",
+        }

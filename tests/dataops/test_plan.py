@@ -102,3 +102,14 @@ def test_program_errors_from_stack_outputs_are_user_errors(tmp_path, monkeypatch
     with pytest.raises(PlanError) as info:
         build_plan("dev", tmp_path)
     assert "the lake has no zone 'raw'" in info.value.lines[0]
+
+
+def test_owner_stack_must_own_a_cloud_lake(tmp_path):
+    for owner in ("test", "local"):
+        path = tmp_path / "Pulumi.dev.yaml"
+        path.write_text(
+            (ROOT / "Pulumi.dev.yaml").read_text().replace("ownerStack: prod", f"ownerStack: {owner}")
+        )
+        with pytest.raises(PlanError) as info:
+            build_plan("dev", ROOT, path)
+        assert f"stack {owner} does not own a cloud lake" in info.value.lines[0]
