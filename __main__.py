@@ -48,6 +48,7 @@ def cloud(config: StackConfig) -> None:
             provider=cluster.provider,
             environment=access.environment(),
             namespace=teams[config.hub_namespace].namespace,
+            cluster_ready=cluster.ready,
         )
         pulumi.export("notebooks", notebooks.exported())
     pulumi.export("access", access.exported())

@@ -94,6 +94,8 @@ class Cluster(pulumi.ComponentResource):
     """The VPC, in `eks` mode."""
     node_role: aws.iam.Role | None = None
     """The node role: pulls images and joins the cluster, nothing else (no data access)."""
+    ready: list[pulumi.Resource]
+    """What workloads must wait for: nodes, DNS and storage (nothing to wait for when adopted)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
@@ -129,6 +131,7 @@ class Cluster(pulumi.ComponentResource):
             namespaces=args.team_namespaces,
         )
         self.storage_class = existing.storage_class
+        self.ready = []
 
     # -- eks -----------------------------------------------------------------------------------
 
@@ -365,7 +368,7 @@ class Cluster(pulumi.ComponentResource):
                 )
             )
 
-        addon("coredns", after=groups)
+        coredns = addon("coredns", after=groups)
         ebs = addon(
             "aws-ebs-csi-driver",
             identity=(
@@ -387,7 +390,7 @@ class Cluster(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grants),
         )
-        k8s.storage.v1.StorageClass(
+        storage_class = k8s.storage.v1.StorageClass(
             f"{name}-storage-class",
             metadata={
                 "name": STORAGE_CLASS,
@@ -402,6 +405,8 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs]),
         )
         self.storage_class = STORAGE_CLASS
+        # Workloads (the hub's Helm release) wait for nodes, DNS and storage, not just the API.
+        self.ready = [*groups, coredns, ebs, storage_class]
         self.identity = WorkloadIdentity(
             mode="pod-identity",
             cluster_name=cluster_name,

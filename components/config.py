@@ -471,7 +471,7 @@ def _fix_for(err: dict[str, Any], model_fields: list[str]) -> tuple[str, str]:
     if kind in ("bool_type", "bool_parsing"):
         return "not true or false", "write true or false without quotes"
     if kind in ("string_type",):
-        return "not a string", "write a text value"
+        return "not a string", 'quote it, e.g. "1.30" (YAML reads 1.30 as a number)'
     if kind in ("string_too_short", "string_too_long"):
         return err["msg"].lower(), "shorten or lengthen the value accordingly"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -764,6 +764,17 @@ def _local_rules(cfg: StackConfig, add: Any) -> None:
 
 
 QUANTITY_RE = re.compile(r"^\d+(\.\d+)?[KMGT]i?$")
+CPU_RE = re.compile(r"^\d+(\.\d+)?m?$")
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+UNITS = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def size_in_bytes(quantity: str) -> float:
+    number = re.match(r"^\d+(\.\d+)?", quantity)
+    assert number is not None  # callers check QUANTITY_RE first
+    return float(number.group(0)) * UNITS[quantity[number.end() :]]
+
+
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -848,6 +859,15 @@ def _notebook_rules(cfg: StackConfig, add: Any) -> None:
                     "not a memory size",
                     "write it like 4G or 4Gi",
                 )
+        if all(QUANTITY_RE.match(v) for v in (p.mem_guarantee, p.mem_limit)) and size_in_bytes(
+            p.mem_guarantee
+        ) > size_in_bytes(p.mem_limit):
+            add(
+                f"{key}.memGuarantee",
+                p.mem_guarantee,
+                f"exceeds the limit {p.mem_limit}",
+                "make memGuarantee <= memLimit",
+            )
         if p.gpus and not nb.gpu:
             add(
                 f"{key}.gpus",
@@ -883,8 +903,28 @@ def _cluster_rules(cfg: StackConfig, add: Any) -> None:
     names = [t.name for t in cfg.teams]
     for name in sorted({n for n in names if names.count(n) > 1}):
         add("teams", name, "listed twice", "list each team once")
-    if not DNS_LABEL_RE.match(cfg.hub_namespace):
-        add("hubNamespace", cfg.hub_namespace, "not a DNS label", "use lowercase letters, digits and hyphens")
+    if not DNS_LABEL_RE.match(cfg.hub_namespace) or cfg.hub_namespace in SYSTEM_NAMESPACES:
+        add(
+            "hubNamespace",
+            cfg.hub_namespace,
+            "not a DNS label, or a system namespace",
+            "use lowercase letters, digits and hyphens, e.g. jupyterhub",
+        )
+    for i, team in enumerate(cfg.teams):
+        q = team.quota
+        for key in ("cpu", "default_cpu"):
+            if not CPU_RE.match(getattr(q, key)):
+                add(
+                    f"teams[{i}].quota.{to_camel(key)}",
+                    getattr(q, key),
+                    "not a CPU quantity",
+                    'write cores or millicores, e.g. "4" or "500m"',
+                )
+        for key in ("memory", "storage", "default_memory"):
+            if not QUANTITY_RE.match(getattr(q, key)):
+                add(
+                    f"teams[{i}].quota.{to_camel(key)}", getattr(q, key), "not a size", 'write it like "64Gi"'
+                )
 
     if c.mode == "existing":
         if cfg.kubeconfig is None and (c.existing is None or c.existing.context is None):

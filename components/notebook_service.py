@@ -82,10 +82,12 @@ class NotebookService(pulumi.ComponentResource):
         provider: k8s.Provider,
         environment: pulumi.Input[dict[str, str]],
         namespace: k8s.core.v1.Namespace,
+        cluster_ready: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(TYPE, name, None, opts)
-        needs: list[pulumi.Resource] = [namespace]
+        # A first install must not race the nodes, DNS and storage: `atomic` would roll it back.
+        needs: list[pulumi.Resource] = [namespace, *(cluster_ready or [])]
         if args.oauth_client_secret is not None:
             # A Secret the hub reads through its environment: the client secret never enters the
             # Helm values, which anyone allowed `helm get values` could read.

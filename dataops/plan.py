@@ -220,7 +220,7 @@ def build_plan(
         if owner in _chain or owner == stack:
             raise PlanError(
                 [
-                    f"{files.source.stack_file}: {files.project}:lake.ownerStack = {owner!r}: "
+                    f"{files.source.stack_file}: {files.project}:lake.ownerStack = {cfg.lake.owner_stack!r}: "
                     f"stack references form a cycle ({' -> '.join((*_chain, stack, owner))}); "
                     "fix: exactly one stack has lake.role owner"
                 ]
@@ -228,7 +228,7 @@ def build_plan(
         if owner not in stack_files.known_stacks(root) or not fqn.endswith(f"/{files.project}/{owner}"):
             raise PlanError(
                 [
-                    f"{files.source.stack_file}: {files.project}:lake.ownerStack = {owner!r}: "
+                    f"{files.source.stack_file}: {files.project}:lake.ownerStack = {cfg.lake.owner_stack!r}: "
                     f"not a stack of this project (known: {', '.join(stack_files.known_stacks(root))}); "
                     "fix: name the stack whose lake.role is owner"
                 ]

@@ -137,11 +137,7 @@ def test_node_role_has_no_data_access(plans, stack):
         "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
         "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     ]
-    inline = [
-        p
-        for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
-        if p.inputs["role"] == node_role.inputs.get("name", node_role.name)
-    ]
+    inline = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if node_role.urn in p.dependencies]
     assert inline == []
     assert policy(node_role)["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
 

@@ -633,3 +633,30 @@ def test_yaml_dates_and_number_keys_are_reported_not_crashed(tmp_path):
         DEV + "  dataops-platform:tags: {created: 2024-01-01, 1: c}\n  dataops-platform:bogus: 1\n",
     )
     assert "unknown key" in only(lines, "dataops-platform:bogus")
+
+
+def test_quota_and_profile_sizes_and_system_namespaces(tmp_path):
+    extra = (
+        "  dataops-platform:teams: [{name: a, quota: {cpu: lots, memory: 1TB}}]\n"
+        "  dataops-platform:hubNamespace: kube-system\n"
+        "  dataops-platform:notebooks:\n"
+        "    authenticator: dummy\n"
+        "    profiles: [{name: big, cpuGuarantee: 1, cpuLimit: 2, memGuarantee: 8G, memLimit: 4G}]\n"
+    )
+    lines = problems(
+        tmp_path, "dev", DEV.replace("  dataops-platform:notebooks: {enabled: false}\n", "") + extra
+    )
+    assert "CPU quantity" in only(lines, "dataops-platform:teams[0].quota.cpu")
+    assert "not a size" in only(lines, "dataops-platform:teams[0].quota.memory")
+    assert "system namespace" in only(lines, "dataops-platform:hubNamespace")
+    assert "exceeds the limit 4G" in only(lines, "dataops-platform:notebooks.profiles[0].memGuarantee")
+
+
+def test_a_number_where_text_is_expected_gets_a_quoting_hint(tmp_path):
+    line = only(
+        problems(
+            tmp_path, "dev", DEV + "  dataops-platform:cluster: {adminRoles: [a], kubernetesVersion: 1.30}\n"
+        ),
+        "dataops-platform:cluster.kubernetesVersion",
+    )
+    assert 'quote it, e.g. "1.30"' in line
