@@ -3,7 +3,8 @@
 A stack file (`Pulumi.<stack>.yaml`) sets only what differs for its environment; shared values
 live in `Pulumi.yaml`. Validation happens in two passes, both before any resource is declared:
 the shape (unknown keys, types, ranges) here, and then the cross-field rules that refuse unsafe
-combinations (components/config_rules.py). Every problem becomes one line naming the file, the key, the bad value and the fix.
+combinations (components/config_rules.py). Every problem becomes one line naming the file, the
+key, the bad value and the fix.
 """
 
 from __future__ import annotations
