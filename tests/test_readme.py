@@ -33,7 +33,7 @@ def test_every_config_key_is_documented():
         ]
     for model in NESTED:
         missing += [
-            f"{model.__name__}.{to_camel(n)}" for n in model.model_fields if to_camel(n) not in README
+            f"{model.__name__}.{to_camel(n)}" for n in model.model_fields if f"`{to_camel(n)}`" not in README
         ]
     assert missing == []
     assert all(issubclass(m, BaseModel) for m in NESTED)
