@@ -78,6 +78,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from dataops.diff import diff, render_json, render_markdown, render_text
+
+    a = build_plan(args.a, args.root)
+    b = build_plan(args.b, args.root)
+    d = diff(a, b)
+    if args.format == "json":
+        print(render_json(d))
+    elif args.format == "markdown":
+        print(render_markdown(d))
+    else:
+        print(render_text(d, colour=sys.stdout.isatty()))
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     problems = check_all(args.root)
     if problems:
@@ -112,6 +127,12 @@ def parser() -> argparse.ArgumentParser:
         help="also try real uploads (writes a few bytes under _dataops-verify/ per bucket)",
     )
     verify.set_defaults(func=cmd_verify)
+
+    compare = sub.add_parser("diff", help="what differs between two stacks' offline plans")
+    compare.add_argument("a", help="stack, e.g. dev")
+    compare.add_argument("b", help="stack, e.g. prod")
+    compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    compare.set_defaults(func=cmd_diff)
 
     check = sub.add_parser("validate", help="validate every stack file and the rules across stacks")
     check.set_defaults(func=cmd_validate)

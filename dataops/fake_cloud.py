@@ -1,8 +1,9 @@
 """The fake cloud behind the offline plan: what AWS would compute for each resource we declare.
 
-Every answer is derived from the stack, the resource type and its logical name, so the same
-program and config always give the same plan. A resource type or function the fake cloud does
-not know is an error, not an empty answer: add it here when the program starts using it.
+Every answer is derived from the resource type and its logical name (and the inputs), so the
+same program and config always give the same plan, and two stacks differ only where they do.
+A resource type or function the fake cloud does not know is an error, not an empty answer:
+add it here when the program starts using it.
 """
 
 from __future__ import annotations
@@ -157,7 +158,9 @@ class FakeCloud(Mocks):
                 f"the offline fake cloud does not model {args.typ} ({args.name}); "
                 "add it to dataops/fake_cloud.py"
             )
-        uid = _digest(self.stack, args.typ, args.name)
+        # From type and logical name only: the same resource gets the same id in every stack, so
+        # environment diffs show real differences rather than generated-id noise.
+        uid = _digest(args.typ, args.name)
         state = {**args.inputs, **handler(args, uid)}
         if "tags" in args.inputs:
             state.setdefault("tagsAll", args.inputs["tags"])
@@ -226,7 +229,7 @@ class FakeCloud(Mocks):
         return {"id": args.inputs.get("bucket", uid)}
 
     def _kms_key(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
-        key_id = str(uuid.UUID(hex=_digest(self.stack, args.name, length=32)))
+        key_id = str(uuid.UUID(hex=_digest(args.typ, args.name, length=32)))
         return {
             "id": key_id,
             "keyId": key_id,

@@ -1,0 +1,70 @@
+"""`python -m dataops diff A B`: resources matched by logical name, stack names as noise."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from dataops.diff import diff, render_json, render_markdown, render_text
+from dataops.plan import ROOT
+
+
+def test_a_stack_against_itself_has_no_difference(plans):
+    d = diff(plans["dev"], plans["dev"])
+    assert d.empty and "No differences." in render_markdown(d)
+
+
+def test_test_against_prod_shows_real_differences_only(plans):
+    d = diff(plans["test"], plans["prod"])
+    by_name = {r.name: r for r in d.resources}
+    # sizes differ, and prod protects its cluster: reported with their property paths
+    notebooks = {c.path: (c.a, c.b) for c in by_name["cluster-notebooks-nodes"].changes}
+    assert notebooks["inputs.scalingConfig.minSize"] == (0, 1)
+    assert {c.path for c in by_name["cluster-eks"].changes} >= {"inputs.deletionProtection", "protect"}
+    # the lake lives only in prod, the workspace only in test
+    assert by_name["lake-raw-bucket"].status == "only-b"
+    assert by_name["access-workspace-bucket"].status == "only-a"
+    # naming noise is gone: nothing differs just because of the stack name or generated ids
+    text = render_text(d)
+    assert "dataops-test" not in text and "dataops-prod" not in text
+    assert "team-data-science-namespace" not in by_name
+    assert "cluster-network-vpc" in by_name and [c.path for c in by_name["cluster-network-vpc"].changes] == [
+        "inputs.cidrBlock"
+    ]
+
+
+def test_markdown_puts_the_summary_first_and_folds_details(plans):
+    md = render_markdown(diff(plans["dev"], plans["prod"]), max_lines=5)
+    lines = md.splitlines()
+    assert lines[0].startswith("### Environment diff: `dev` → `prod`") and lines[2].startswith(
+        "| only in `dev`"
+    )
+    assert "<details><summary>" in md and "</details>" in md
+    assert "_Trimmed:" in md
+
+
+def test_json_is_one_document_with_counts(plans):
+    doc = json.loads(render_json(diff(plans["dev"], plans["test"])))
+    assert set(doc) == {"a", "b", "counts", "resources"}
+    assert doc["counts"]["changed"] == sum(r["status"] == "changed" for r in doc["resources"])
+
+
+def test_cli_formats_and_unknown_stack():
+    ok = subprocess.run(
+        [sys.executable, "-m", "dataops", "diff", "dev", "test", "--format", "markdown"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ok.returncode == 0 and ok.stdout.startswith("### Environment diff: `dev` → `test`")
+    bad = subprocess.run(
+        [sys.executable, "-m", "dataops", "diff", "dev", "staging"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error: Pulumi.staging.yaml: no such stack file")
+    assert "Traceback" not in bad.stderr
