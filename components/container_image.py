@@ -22,6 +22,13 @@ TYPE = "dataops:index:ContainerImage"
 IMAGE_DIR = Path(__file__).resolve().parent.parent / "images" / "notebook"
 
 
+PROJECT_DIR = IMAGE_DIR.parent.parent
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(PROJECT_DIR).as_posix() if path.is_relative_to(PROJECT_DIR) else str(path)
+
+
 def context_digest(directory: Path = IMAGE_DIR) -> str:
     """sha256 over the build context's files: the immutable tag of what a build would produce."""
     h = hashlib.sha256()
@@ -130,8 +137,10 @@ class ContainerImage(pulumi.ComponentResource):
             # The tag is the build context's hash: with immutable tags, new content gets a new tag.
             image_name=self.repository.repository_url.apply(lambda url: f"{url}:{content[:16]}"),
             build=docker.DockerBuildArgs(
-                context=str(args.context),
-                dockerfile=str(args.context / "Dockerfile"),
+                # Relative to the project directory (where `pulumi up` runs): the plan is then the
+                # same in every checkout.
+                context=relative(args.context),
+                dockerfile=relative(args.context / "Dockerfile"),
                 platform=args.platform,
                 # Every build argument derives from the build context, like the tag: the same
                 # content always gives the same tag, so an immutable tag is never pushed twice.

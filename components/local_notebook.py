@@ -17,7 +17,7 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.config import StackConfig
-from components.container_image import IMAGE_DIR, context_digest
+from components.container_image import IMAGE_DIR, context_digest, relative
 from components.lake_access import LakeRef
 from components.local_endpoint import LOCAL_CREDENTIALS, LocalLakeEndpoint
 
@@ -68,8 +68,8 @@ class LocalNotebook(pulumi.ComponentResource):
             f"{name}-image",
             image_name=f"{args.image_repository}:{context_digest()[:16]}",
             build=docker.DockerBuildArgs(
-                context=str(IMAGE_DIR),
-                dockerfile=str(IMAGE_DIR / "Dockerfile"),
+                context=relative(IMAGE_DIR),
+                dockerfile=relative(IMAGE_DIR / "Dockerfile"),
                 platform=args.platform,
                 args={"LOCK_SHA256": lock, "REVISION": "local"},
             ),

@@ -79,18 +79,54 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from dataops.diff import diff, render_json, render_markdown, render_text
+    from dataops.diff import Diff, diff, render_json, render_markdown, render_text
 
-    a = build_plan(args.a, args.root)
-    b = build_plan(args.b, args.root)
-    d = diff(a, b)
-    if args.format == "json":
-        print(render_json(d))
-    elif args.format == "markdown":
-        print(render_markdown(d))
+    if args.base:
+        from dataops.revision import checkout, plan_at
+
+        if not (args.stack or args.all_stacks) or args.a or args.b:
+            raise PlanError(["diff --base REF takes --stack S or --all-stacks, not two stack names"])
+        with checkout(args.root, args.base) as tree:
+            stacks = (
+                sorted(set(stack_files.known_stacks(args.root)) | set(stack_files.known_stacks(tree)))
+                if args.all_stacks
+                else [args.stack]
+            )
+            diffs = []
+            for stack in stacks:
+                if stack not in stack_files.known_stacks(tree):
+                    continue  # a new stack: nothing to compare with
+                before = plan_at(tree, stack, args.base)
+                after = build_plan(stack, args.root)
+                d = diff(before, after)
+                diffs.append(Diff(f"{stack}@{args.base}", f"{stack} (working tree)", d.resources))
     else:
-        print(render_text(d, colour=sys.stdout.isatty()))
+        if not (args.a and args.b):
+            raise PlanError(["diff takes two stacks (e.g. `diff dev prod`), or --stack S --base REF"])
+        diffs = [diff(build_plan(args.a, args.root), build_plan(args.b, args.root))]
+    for d in diffs:
+        if args.format == "json":
+            print(render_json(d))
+        elif args.format == "markdown":
+            print(render_markdown(d))
+        else:
+            print(render_text(d, colour=sys.stdout.isatty()))
     return 0
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    from dataops.parity import PAIRS, load_allowances, violations
+
+    allowances = load_allowances(args.root / "parity.yaml")
+    plans = {stack: build_plan(stack, args.root) for stack in sorted({s for pair in PAIRS for s in pair})}
+    problems = violations(plans, allowances)
+    for line in problems:
+        print(f"parity: {line}")
+    print(
+        f"parity: {len(problems)} undeclared differences between dev, test and prod "
+        f"({len(allowances)} declared in parity.yaml)"
+    )
+    return 1 if problems else 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -129,10 +165,16 @@ def parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_verify)
 
     compare = sub.add_parser("diff", help="what differs between two stacks' offline plans")
-    compare.add_argument("a", help="stack, e.g. dev")
-    compare.add_argument("b", help="stack, e.g. prod")
+    compare.add_argument("a", nargs="?", help="stack, e.g. dev")
+    compare.add_argument("b", nargs="?", help="stack, e.g. prod")
+    compare.add_argument("--stack", help="with --base: the stack whose changes to show")
+    compare.add_argument("--base", help="git revision to compare the working tree with, e.g. origin/main")
+    compare.add_argument("--all-stacks", action="store_true", help="with --base: every stack")
     compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     compare.set_defaults(func=cmd_diff)
+
+    parity = sub.add_parser("parity", help="dev, test and prod differ only as parity.yaml declares")
+    parity.set_defaults(func=cmd_parity)
 
     check = sub.add_parser("validate", help="validate every stack file and the rules across stacks")
     check.set_defaults(func=cmd_validate)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from components.container_image import IMAGE_DIR, context_digest
+from components.container_image import context_digest
 from tests.conftest import CLOUD_STACKS
 
 
@@ -36,7 +36,8 @@ def test_dev_builds_and_pushes_to_a_hardened_repository(plans):
     )
     assert image_args(plan)["REVISION"] == f"context-{context_digest()[:16]}"  # content-derived: no tag clash
     (image,) = plan.of_type("docker:index/image:Image")
-    assert image.inputs["build"]["context"] == str(IMAGE_DIR)
+    assert image.inputs["build"]["context"] == "images/notebook"
+    assert image.inputs["build"]["dockerfile"] == "images/notebook/Dockerfile"
     assert image.inputs["build"]["platform"] == "linux/amd64"
     assert image.inputs["imageName"].endswith(f":{context_digest()[:16]}")
     assert image.inputs["registry"]["password"] == "[secret]"

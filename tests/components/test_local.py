@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from components.container_image import IMAGE_DIR, context_digest
+from components.container_image import context_digest
 from components.local_endpoint import MOTO_IMAGE, UNSUPPORTED
 from tests.governance import BUCKET, OWNERSHIP, PAB, SSE, VERSIONING, one
 
@@ -80,7 +80,8 @@ def test_unsupported_features_are_skipped_with_a_warning_each(plans):
 def test_notebook_runs_the_same_image_with_the_lake_in_its_environment(plans):
     plan = plans["local"]
     (image,) = plan.of_type("docker:index/image:Image")
-    assert image.inputs["build"]["context"] == str(IMAGE_DIR)
+    assert image.inputs["build"]["context"] == "images/notebook"
+    assert image.inputs["build"]["dockerfile"] == "images/notebook/Dockerfile"
     assert image.inputs["skipPush"] is True
     assert image.inputs["imageName"] == f"dataops-notebook:{context_digest()[:16]}"
     (dev_build,) = plans["dev"].of_type("docker:index/image:Image")
