@@ -383,6 +383,16 @@ class StackConfig(BaseModel):
             "managed-by": "pulumi",
         }
 
+    @property
+    def owns_cloud_lake(self) -> bool:
+        """The lake every cloud stack consumes (the local stack's own lake does not count)."""
+        return self.lake.role == "owner" and self.environment != "local"
+
+    @property
+    def owner_stack(self) -> str:
+        """The short name of the stack that owns the lake this stack consumes."""
+        return (self.lake.owner_stack or "").split("/")[-1]
+
     def owner_stack_name(self, organization: str) -> str:
         """The fully qualified name of the lake owner stack, as a StackReference expects it."""
         ref = self.lake.owner_stack or ""

@@ -29,6 +29,11 @@ def relative(path: Path) -> str:
     return path.relative_to(PROJECT_DIR).as_posix() if path.is_relative_to(PROJECT_DIR) else str(path)
 
 
+def repository_name(cfg: StackConfig) -> str:
+    """The image's repository name, the same in every stack (and locally)."""
+    return f"{cfg.name_prefix}-notebook"
+
+
 def context_digest(directory: Path = IMAGE_DIR) -> str:
     """sha256 over the build context's files: the immutable tag of what a build would produce."""
     h = hashlib.sha256()
@@ -55,7 +60,7 @@ class ContainerImageArgs:
     @staticmethod
     def from_config(cfg: StackConfig) -> ContainerImageArgs:
         return ContainerImageArgs(
-            repository_name=f"{cfg.name_prefix}-notebook",
+            repository_name=repository_name(cfg),
             tags=cfg.mandatory_tags(),
             digest=cfg.image.digest,
             repository=cfg.image.repository,

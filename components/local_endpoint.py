@@ -52,6 +52,11 @@ class LocalLakeEndpointArgs:
         )
 
 
+def docker_labels(labels: dict[str, str]) -> list[dict[str, str]]:
+    """Labels in the shape the Docker provider takes, so `docker ps` shows what made a container."""
+    return [{"label": k, "value": v} for k, v in sorted(labels.items())]
+
+
 class LocalLakeEndpoint(pulumi.ComponentResource):
     network: docker.Network
     """The Docker network the endpoint and the notebook share."""
@@ -65,7 +70,7 @@ class LocalLakeEndpoint(pulumi.ComponentResource):
     def __init__(self, name: str, args: LocalLakeEndpointArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        labels = [{"label": k, "value": v} for k, v in sorted(args.labels.items())]
+        labels = docker_labels(args.labels)
         self.network = docker.Network(
             f"{name}-network", name="dataops-local", internal=False, labels=labels, opts=child
         )

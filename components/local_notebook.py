@@ -17,9 +17,9 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.config import StackConfig
-from components.container_image import IMAGE_DIR, context_digest, relative
+from components.container_image import IMAGE_DIR, context_digest, relative, repository_name
 from components.lake_access import LakeRef
-from components.local_endpoint import LOCAL_CREDENTIALS, LocalLakeEndpoint
+from components.local_endpoint import LOCAL_CREDENTIALS, LocalLakeEndpoint, docker_labels
 
 TYPE = "dataops:index:LocalNotebook"
 NOTEBOOK_PORT = 8888
@@ -39,7 +39,7 @@ class LocalNotebookArgs:
         return LocalNotebookArgs(
             port=cfg.local.notebook_port,
             platform=cfg.image.platform,
-            image_repository=f"{cfg.name_prefix}-notebook",
+            image_repository=repository_name(cfg),
             remove_data_on_destroy=cfg.local.remove_data_on_destroy,
             labels={"project": cfg.project, "stack": cfg.stack},
         )
@@ -61,7 +61,7 @@ class LocalNotebook(pulumi.ComponentResource):
     ):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        labels = [{"label": k, "value": v} for k, v in sorted(args.labels.items())]
+        labels = docker_labels(args.labels)
         token = random.RandomPassword(f"{name}-token", length=48, special=False, opts=child)
         lock = hashlib.sha256((IMAGE_DIR / "requirements.lock").read_bytes()).hexdigest()
         image = docker.Image(

@@ -87,14 +87,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if not (args.stack or args.all_stacks) or args.a or args.b:
             raise PlanError(["diff --base REF takes --stack S or --all-stacks, not two stack names"])
         with checkout(args.root, args.base) as tree:
+            at_base = set(stack_files.known_stacks(tree))
             stacks = (
-                sorted(set(stack_files.known_stacks(args.root)) | set(stack_files.known_stacks(tree)))
+                sorted(set(stack_files.known_stacks(args.root)) | at_base)
                 if args.all_stacks
                 else [args.stack]
             )
             diffs = []
             for stack in stacks:
-                if stack not in stack_files.known_stacks(tree):
+                if stack not in at_base:
                     continue  # a new stack: nothing to compare with
                 before = plan_at(tree, stack, args.base)
                 after = build_plan(stack, args.root)

@@ -87,9 +87,8 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def _component(plan: Plan, r: PlannedResource) -> str:
+def _component(by_urn: dict[str, PlannedResource], r: PlannedResource) -> str:
     """The top-level component a resource belongs to (its ancestor just below the stack)."""
-    by_urn = {x.urn: x for x in plan.resources}
     current = r
     while current.parent in by_urn and by_urn[current.parent].type != "pulumi:pulumi:Stack":
         current = by_urn[current.parent]
@@ -98,11 +97,12 @@ def _component(plan: Plan, r: PlannedResource) -> str:
 
 def _index(plan: Plan, stacks: re.Pattern[str]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
     out = {}
+    by_urn = {x.urn: x for x in plan.resources}
     for r in plan.resources:
         if r.type == "pulumi:pulumi:Stack":
             continue
         state = {"inputs": r.inputs, "protect": r.protect, "retainOnDelete": r.retainOnDelete}
-        out[(r.type, r.name)] = (_component(plan, r), _flatten(_normalise(state, stacks)))
+        out[(r.type, r.name)] = (_component(by_urn, r), _flatten(_normalise(state, stacks)))
     return out
 
 

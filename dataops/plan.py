@@ -215,8 +215,9 @@ def build_plan(
 
     stack_outputs: dict[str, dict[str, Any]] = {}
     if cfg.lake.role == "consumer":
-        owner = (cfg.lake.owner_stack or "").split("/")[-1]
+        owner = cfg.owner_stack
         fqn = cfg.owner_stack_name(ORGANIZATION)
+        known = stack_files.known_stacks(root)
         if owner in _chain or owner == stack:
             raise PlanError(
                 [
@@ -225,16 +226,15 @@ def build_plan(
                     "fix: exactly one stack has lake.role owner"
                 ]
             )
-        if owner not in stack_files.known_stacks(root) or not fqn.endswith(f"/{files.project}/{owner}"):
+        if owner not in known or not fqn.endswith(f"/{files.project}/{owner}"):
             raise PlanError(
                 [
                     f"{files.source.stack_file}: {files.project}:lake.ownerStack = {cfg.lake.owner_stack!r}: "
-                    f"not a stack of this project (known: {', '.join(stack_files.known_stacks(root))}); "
+                    f"not a stack of this project (known: {', '.join(known)}); "
                     "fix: name the stack whose lake.role is owner"
                 ]
             )
-        owner_cfg = load_config(owner, root)[1]
-        if owner_cfg.lake.role != "owner" or owner_cfg.environment == "local":
+        if not load_config(owner, root)[1].owns_cloud_lake:
             raise PlanError(
                 [
                     f"{files.source.stack_file}: {files.project}:lake.ownerStack = {cfg.lake.owner_stack!r}: "

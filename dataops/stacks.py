@@ -23,8 +23,8 @@ def load_all(root: Path) -> tuple[dict[str, StackConfig], list[str]]:
 
 def check_all(root: Path) -> list[str]:
     configs, problems = load_all(root)
-    cloud = {s: c for s, c in configs.items() if c.environment not in ("local",)}
-    owners = sorted(s for s, c in cloud.items() if c.lake.role == "owner")
+    cloud = {s: c for s, c in configs.items() if c.environment != "local"}
+    owners = sorted(s for s, c in cloud.items() if c.owns_cloud_lake)
     if len(owners) != 1 and not problems:
         problems.append(
             f"Pulumi.*.yaml: dataops-platform:lake.role: {len(owners)} cloud stacks own the lake "
@@ -33,10 +33,10 @@ def check_all(root: Path) -> list[str]:
     for stack, cfg in sorted(cloud.items()):
         if cfg.lake.role != "consumer":
             continue
-        owner = (cfg.lake.owner_stack or "").split("/")[-1]
+        owner = cfg.owner_stack
         owner_cfg = configs.get(owner)
         where = f"Pulumi.{stack}.yaml: dataops-platform:lake.ownerStack = {owner!r}"
-        if owner_cfg is None or owner_cfg.lake.role != "owner" or owner_cfg.environment == "local":
+        if owner_cfg is None or not owner_cfg.owns_cloud_lake:
             problems.append(
                 f"{where}: that stack does not own the lake; fix: name the owner ({', '.join(owners)})"
             )

@@ -109,12 +109,35 @@ def lake_from_outputs(outputs: dict[str, Any], source: str) -> Lake:
         ) from None
 
 
+class _Reads:
+    """The S3 client for the checks: each `get_*` answer is fetched once, however many checks
+    read it (the encryption and the policy each serve two)."""
+
+    def __init__(self, s3: Any):
+        self._s3 = s3
+        self._answers: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._s3, name)
+        if not name.startswith("get_"):
+            return attribute
+
+        def cached(**kwargs: Any) -> Any:
+            key = (name, tuple(sorted(kwargs.items())))
+            if key not in self._answers:
+                self._answers[key] = attribute(**kwargs)
+            return self._answers[key]
+
+        return cached
+
+
 def verify(lake: Lake, s3: Any, *, write_probe: bool = False) -> list[Check]:
     checks: list[Check] = []
+    reads = _Reads(s3)
     for zone, bucket in sorted(lake.zones.items()):
         for name, fn in BUCKET_CHECKS:
             try:
-                ok, detail = fn(s3, bucket, lake, zone)
+                ok, detail = fn(reads, bucket, lake, zone)
             except s3.exceptions.ClientError as exc:
                 ok, detail = False, _error_code(exc)
             checks.append(Check(bucket, name, ok, detail))
