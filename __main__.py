@@ -1,13 +1,15 @@
 """The dataops-platform Pulumi program: load the stack's config once, wire the components.
 
 Cloud stacks (dev, test, prod) get the lake (owned or consumed), the notebook image, a cluster
-and team namespaces; the `local` stack gets the same lake and image on Docker alone.
+and team namespaces; `sandbox-<name>` stacks get a namespace, a notebook server, a read-only
+role and scratch storage on their host stack's cluster; the `local` stack gets the same lake
+and image on Docker alone.
 """
 
 import pulumi
 
 from components.cluster import Cluster, ClusterArgs
-from components.config import StackConfig, load_stack_config
+from components.config import StackConfig, Team, load_stack_config
 from components.container_image import ContainerImage, ContainerImageArgs
 from components.data_access import DataAccess, DataAccessArgs
 from components.data_lake import GovernedDataLake, GovernedDataLakeArgs
@@ -15,7 +17,14 @@ from components.lake_access import LakeRef
 from components.local_endpoint import UNSUPPORTED, LocalLakeEndpoint, LocalLakeEndpointArgs
 from components.local_notebook import LocalNotebook, LocalNotebookArgs
 from components.notebook_service import NotebookService, NotebookServiceArgs
+from components.sandbox_notebook import SandboxNotebook, SandboxNotebookArgs
 from components.team_namespace import TeamNamespace, TeamNamespaceArgs
+
+
+def consumed_lake(config: StackConfig) -> LakeRef:
+    owner_stack = config.owner_stack_name(pulumi.get_organization())
+    owner = pulumi.StackReference("lake-owner", stack_name=owner_stack)
+    return LakeRef.from_stack_output(owner.get_output("lake"), owner_stack, config.region)
 
 
 def cloud(config: StackConfig) -> None:
@@ -24,9 +33,7 @@ def cloud(config: StackConfig) -> None:
         lake_ref = lake.ref
         pulumi.export("lake", lake.exported())
     else:
-        owner_stack = config.owner_stack_name(pulumi.get_organization())
-        owner = pulumi.StackReference("lake-owner", stack_name=owner_stack)
-        lake_ref = LakeRef.from_stack_output(owner.get_output("lake"), owner_stack, config.region)
+        lake_ref = consumed_lake(config)
 
     image = ContainerImage("notebook-image", ContainerImageArgs.from_config(config))
     cluster = Cluster("cluster", ClusterArgs.from_config(config))
@@ -56,6 +63,40 @@ def cloud(config: StackConfig) -> None:
     pulumi.export("cluster", cluster.exported())
 
 
+def sandbox(config: StackConfig) -> None:
+    # The host's cluster and image, and the owner's lake, are read, never created.
+    host = pulumi.StackReference("sandbox-host", stack_name=config.host_stack_name(pulumi.get_organization()))
+    namespace = config.stack
+    cluster = Cluster("cluster", ClusterArgs.from_host(config, host.get_output("cluster"), namespace))
+    access = DataAccess("access", DataAccessArgs.from_config(config, consumed_lake(config), cluster.identity))
+    team = TeamNamespace(
+        f"team-{namespace}",
+        TeamNamespaceArgs.from_config(config, Team(name=namespace), cluster.identity, access.role),
+        provider=cluster.provider,
+    )
+    notebook = SandboxNotebook(
+        "notebook",
+        SandboxNotebookArgs.from_config(config, namespace, config.expiry_annotations()),
+        provider=cluster.provider,
+        image_ref=host.get_output("image")["ref"],
+        environment=access.environment(),
+        opts=pulumi.ResourceOptions(depends_on=[team]),
+    )
+    pulumi.export(
+        "sandbox",
+        {
+            "owner": config.owner,
+            "createdAt": config.expiry_tags()["created-at"],
+            "expiresAt": config.expiry_tags()["expires-at"],
+            "hostStack": config.host_stack,
+            "namespace": namespace,
+            "connect": f"kubectl -n {namespace} port-forward svc/notebook 8888",
+        },
+    )
+    pulumi.export("notebookToken", notebook.token)
+    pulumi.export("access", access.exported())
+
+
 def local(config: StackConfig) -> None:
     endpoint = LocalLakeEndpoint("lake-endpoint", LocalLakeEndpointArgs.from_config(config))
     lake = GovernedDataLake(
@@ -71,5 +112,5 @@ def local(config: StackConfig) -> None:
 
 
 config = load_stack_config()
-local(config) if config.environment == "local" else cloud(config)
+{"local": local, "sandbox": sandbox}.get(config.environment, cloud)(config)
 pulumi.export("environment", config.environment)

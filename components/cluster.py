@@ -1,6 +1,7 @@
-"""Cluster: the stack's Kubernetes cluster — a hardened EKS cluster it creates, or one the
-organisation already runs. Either way it exposes one `pulumi_kubernetes.Provider` that every
-Kubernetes resource of the stack uses explicitly, and how pods get AWS credentials.
+"""Cluster: the stack's Kubernetes cluster — a hardened EKS cluster it creates, one the
+organisation already runs, or (sandboxes) the cluster of a host stack, read through a stack
+reference. Either way it exposes one `pulumi_kubernetes.Provider` that every Kubernetes
+resource of the stack uses explicitly, and how pods get AWS credentials.
 """
 
 from __future__ import annotations
@@ -50,6 +51,21 @@ class ClusterArgs:
     existing: ExistingCluster | None = None
     kubeconfig: pulumi.Input[str] | None = None
     team_namespaces: list[str] = field(default_factory=list)
+    host: pulumi.Output[dict] | None = None
+    """`host` mode: the host stack's `cluster` output (see `Cluster.exported`)."""
+    region: str = ""
+
+    @staticmethod
+    def from_host(cfg: StackConfig, host_cluster: pulumi.Output[dict], namespace: str) -> ClusterArgs:
+        """A sandbox: the host stack's cluster, reached with the caller's AWS credentials."""
+        return ClusterArgs(
+            mode="host",
+            name=cfg.physical_name(),
+            tags=cfg.mandatory_tags(),
+            team_namespaces=[namespace],
+            host=host_cluster,
+            region=cfg.region,
+        )
 
     @staticmethod
     def from_config(cfg: StackConfig) -> ClusterArgs:
@@ -101,6 +117,8 @@ class Cluster(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         if args.mode == "existing":
             self._adopt(name, args)
+        elif args.mode == "host":
+            self._attach(name, args)
         else:
             self._create(name, args)
         self.register_outputs({"identity": self.identity.mode, "storageClass": self.storage_class})
@@ -110,7 +128,9 @@ class Cluster(pulumi.ComponentResource):
         return pulumi.Output.all(
             mode="eks" if self.eks else "existing",
             name=self.eks.name if self.eks else None,
+            arn=self.eks.arn if self.eks else None,
             endpoint=self.eks.endpoint if self.eks else None,
+            certificateAuthority=self.eks.certificate_authority.data if self.eks else None,
             identity=self.identity.mode,
             storageClass=self.storage_class,
         )
@@ -131,6 +151,38 @@ class Cluster(pulumi.ComponentResource):
             namespaces=args.team_namespaces,
         )
         self.storage_class = existing.storage_class
+        self.ready = []
+
+    # -- host (sandboxes) ----------------------------------------------------------------------
+
+    def _attach(self, name: str, args: ClusterArgs) -> None:
+        host = args.host
+        assert host is not None
+
+        def usable(c: dict) -> dict:
+            # Pod Identity associations need an EKS cluster that this account created.
+            if c.get("mode") != "eks" or c.get("identity") != "pod-identity":
+                raise pulumi.RunError(
+                    "the sandbox's host stack does not run an EKS cluster with Pod Identity "
+                    f"(its cluster output is mode={c.get('mode')!r}); host sandboxes on an eks-mode stack"
+                )
+            return c
+
+        checked = host.apply(usable)
+        self.provider = k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=checked.apply(
+                lambda c: kubeconfig(c["endpoint"], c["certificateAuthority"], c["name"], args.region)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.identity = WorkloadIdentity(
+            mode="pod-identity",
+            cluster_name=checked["name"],
+            cluster_arn=checked["arn"],
+            namespaces=args.team_namespaces,
+        )
+        self.storage_class = STORAGE_CLASS
         self.ready = []
 
     # -- eks -----------------------------------------------------------------------------------

@@ -293,6 +293,30 @@ class Local(_Strict):
     )
 
 
+class Sandbox(_Strict):
+    host_stack: str = Field(
+        default="dev", description="The stack whose cluster and notebook image the sandbox uses."
+    )
+    created_at: str | None = Field(
+        default=None, description="When `sandbox create` made it (UTC, ISO 8601); written by the tool."
+    )
+    expires_at: str | None = Field(
+        default=None, description="After this the reaper destroys it (UTC, ISO 8601); written by the tool."
+    )
+    max_ttl_hours: int = Field(
+        default=168, ge=1, le=2160, description="Longest lifetime `sandbox create` accepts."
+    )
+    default_ttl_hours: int = Field(
+        default=72, ge=1, le=2160, description="Lifetime when `--ttl` is not given."
+    )
+    notebook_cpu: str = Field(
+        default="1", description="CPU request and limit of the sandbox's notebook server."
+    )
+    notebook_memory: str = Field(
+        default="4Gi", description="Memory request and limit of the notebook server."
+    )
+
+
 class StackConfig(BaseModel):
     """Everything one stack of the program reads. Keys are `dataops-platform:<camelCaseName>`."""
 
@@ -331,6 +355,9 @@ class StackConfig(BaseModel):
     notebooks: Notebooks = Field(default_factory=Notebooks, description="The JupyterHub notebook service.")
     oauth_client_secret: SecretStr | None = Field(
         default=None, description="OAuth client secret: `pulumi config set --secret oauthClientSecret ...`."
+    )
+    sandbox: Sandbox | None = Field(
+        default=None, description="Sandbox stacks: host stack, lifetime and notebook size (see sandboxes/)."
     )
 
     _project: str = PrivateAttr(default=PROJECT)
@@ -381,7 +408,28 @@ class StackConfig(BaseModel):
             "project": self.project,
             "stack": self.stack,
             "managed-by": "pulumi",
+            **self.expiry_tags(),
         }
+
+    def expiry_tags(self) -> dict[str, str]:
+        """Sandboxes: when they were made and when the reaper may destroy them."""
+        if self.sandbox is None or self.environment != "sandbox":
+            return {}
+        return {"created-at": self.sandbox.created_at or "", "expires-at": self.sandbox.expires_at or ""}
+
+    def expiry_annotations(self) -> dict[str, str]:
+        """The same for Kubernetes objects (label values cannot hold an e-mail address or a time)."""
+        tags = self.expiry_tags()
+        return {f"dataops.io/{k}": v for k, v in {"owner": self.owner, **tags}.items()} if tags else {}
+
+    @property
+    def host_stack(self) -> str:
+        """Sandboxes: the short name of the stack whose cluster and image they use."""
+        return self.sandbox.host_stack.split("/")[-1] if self.sandbox else ""
+
+    def host_stack_name(self, organization: str) -> str:
+        ref = self.sandbox.host_stack if self.sandbox else ""
+        return ref if "/" in ref else f"{organization}/{self.project}/{ref}"
 
     @property
     def owns_cloud_lake(self) -> bool:
@@ -412,6 +460,7 @@ MANDATORY_TAG_KEYS = (
     "stack",
     "managed-by",
 )
+SANDBOX_TAG_KEYS = ("created-at", "expires-at")
 
 
 # --------------------------------------------------------------------------------------------
@@ -586,6 +635,7 @@ def validate(
     if (
         offline
         and cfg.environment != "local"
+        and cfg.notebooks.enabled
         and cfg.notebooks.authenticator != "dummy"
         and cfg.oauth_client_secret is None
     ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import datetime
 from typing import Any
 
 from pydantic.alias_generators import to_camel
@@ -23,6 +24,7 @@ from components.config import (
     PROJECT,
     REPOSITORY_RE,
     ROLE_ARN_RE,
+    SANDBOX_TAG_KEYS,
     Problem,
     Source,
     StackConfig,
@@ -205,7 +207,7 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
             f"shorten namePrefix, the stack name or the zone '{longest}' by {length - 63}",
         )
 
-    reserved = set(MANDATORY_TAG_KEYS)
+    reserved = {*MANDATORY_TAG_KEYS, *SANDBOX_TAG_KEYS}
     for key, value in cfg.tags.items():
         if key in reserved or key.lower().startswith("aws:"):
             add(
@@ -222,7 +224,105 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
     _notebook_rules(cfg, add)
     _cluster_rules(cfg, add)
     _image_rules(cfg, add)
+    _sandbox_rules(cfg, add)
     return out
+
+
+def parse_time(value: str) -> datetime | None:
+    """An ISO 8601 time with its UTC offset (`2026-11-28T18:00:00Z`); None if it is not one."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _sandbox_rules(cfg: StackConfig, add: Any) -> None:
+    """A sandbox is throw-away: nothing protected, scratch storage only, read-only on curated data,
+    nothing of its own on the host's cluster but its namespace, and a recorded lifetime."""
+    box = cfg.sandbox
+    if cfg.environment != "sandbox":
+        if box is not None:
+            add("sandbox", "...", "only sandbox stacks have a sandbox section", "remove it")
+        return
+    if box is None:
+        add(
+            "sandbox",
+            _MISSING,
+            "a sandbox records its host stack and lifetime",
+            "create it with `python -m dataops sandbox create`",
+        )
+        return
+    if cfg.deletion_protection:
+        add(
+            "deletionProtection", True, "nothing in a sandbox is protected", "set deletionProtection to false"
+        )
+    if set(cfg.access.read) - {"curated"}:
+        add(
+            "access.read",
+            cfg.access.read,
+            "sandboxes read the curated zone only",
+            "set access.read to [curated]",
+        )
+    if not (cfg.workspace.enabled and cfg.workspace.force_destroy):
+        add(
+            "workspace.forceDestroy",
+            cfg.workspace.force_destroy,
+            "a sandbox's scratch workspace must be removable with the sandbox",
+            "set workspace.enabled and workspace.forceDestroy to true",
+        )
+    for section, why in (
+        ("cluster", "a sandbox uses its host stack's cluster"),
+        ("image", "a sandbox runs its host stack's image"),
+    ):
+        if section in cfg.model_fields_set:
+            add(section, "...", why, f"remove {section} from the sandbox's stack file")
+    if cfg.teams:
+        add("teams", [t.name for t in cfg.teams], "a sandbox gets only its own namespace", "set teams to []")
+    if cfg.notebooks.enabled:
+        add(
+            "notebooks.enabled",
+            True,
+            "the hub belongs to the host stack; a sandbox runs its own server",
+            "set notebooks.enabled to false",
+        )
+    host = box.host_stack.split("/")[-1]
+    if not NAME_RE.match(host) or host.startswith("sandbox-"):
+        add(
+            "sandbox.hostStack",
+            box.host_stack,
+            "not a stack that runs a cluster",
+            "name the stack whose cluster sandboxes share, e.g. dev",
+        )
+    times = {}
+    for key, value in (("createdAt", box.created_at), ("expiresAt", box.expires_at)):
+        times[key] = parse_time(value) if value else None
+        if times[key] is None:
+            add(
+                f"sandbox.{key}",
+                value if value else _MISSING,
+                "not a time with its UTC offset",
+                "write it like 2026-11-28T18:00:00Z (sandbox create does)",
+            )
+    if box.default_ttl_hours > box.max_ttl_hours:
+        add(
+            "sandbox.defaultTtlHours",
+            box.default_ttl_hours,
+            f"longer than maxTtlHours ({box.max_ttl_hours})",
+            "lower it",
+        )
+    created, expires = times["createdAt"], times["expiresAt"]
+    if created and expires:
+        hours = (expires - created).total_seconds() / 3600
+        if hours <= 0:
+            add("sandbox.expiresAt", box.expires_at, "expires before it was created", "use a later expiresAt")
+        elif hours > box.max_ttl_hours:
+            add(
+                "sandbox.expiresAt",
+                box.expires_at,
+                f"a lifetime of {hours:.0f} hours exceeds maxTtlHours ({box.max_ttl_hours})",
+                "use an earlier expiresAt",
+            )
 
 
 PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -386,7 +486,7 @@ def _notebook_rules(cfg: StackConfig, add: Any) -> None:
 
 def _cluster_rules(cfg: StackConfig, add: Any) -> None:
     c = cfg.cluster
-    if cfg.environment == "local":
+    if cfg.environment in ("local", "sandbox"):  # no cluster of their own (sandboxes use the host's)
         return
     if c.kubernetes_version not in KUBERNETES_VERSIONS:
         add(

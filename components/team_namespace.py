@@ -4,7 +4,7 @@ account that carries the environment's workload role (no node-role access to dat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -34,6 +34,8 @@ class TeamNamespaceArgs:
     labels: dict[str, str]
     load_balancers: int = 0
     """LoadBalancer services allowed (the hub's namespace, when it is exposed that way)."""
+    annotations: dict[str, str] = field(default_factory=dict)
+    """On every object (sandboxes: owner, created-at, expires-at; label values cannot hold them)."""
 
     @staticmethod
     def from_config(
@@ -47,6 +49,7 @@ class TeamNamespaceArgs:
             workload_role=workload_role,
             labels={"app.kubernetes.io/part-of": cfg.project, "dataops.io/environment": cfg.environment},
             load_balancers=1 if team.name == cfg.hub_namespace and cfg.notebooks.expose_load_balancer else 0,
+            annotations=cfg.expiry_annotations(),
         )
 
 
@@ -69,13 +72,23 @@ class TeamNamespace(pulumi.ComponentResource):
         pss = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={"name": ns, "labels": {**args.labels, **pss, "dataops.io/team": args.team}},
+            metadata={
+                "name": ns,
+                "labels": {**args.labels, **pss, "dataops.io/team": args.team},
+                **({"annotations": args.annotations} if args.annotations else {}),
+            },
             opts=on_cluster,
         )
         within = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.namespace])
 
-        def meta(object_name: str, **extra: dict) -> dict:
-            return {"name": object_name, "namespace": ns, "labels": args.labels, **extra}
+        def meta(object_name: str, annotations: dict | None = None) -> dict:
+            merged = {**args.annotations, **(annotations or {})}
+            return {
+                "name": object_name,
+                "namespace": ns,
+                "labels": args.labels,
+                **({"annotations": merged} if merged else {}),
+            }
 
         q = args.quota
         k8s.core.v1.ResourceQuota(
@@ -195,7 +208,7 @@ class TeamNamespace(pulumi.ComponentResource):
             annotations["eks.amazonaws.com/role-arn"] = args.workload_role.arn
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-data-access",
-            metadata=meta(SERVICE_ACCOUNT, annotations=annotations) if annotations else meta(SERVICE_ACCOUNT),
+            metadata=meta(SERVICE_ACCOUNT, annotations),
             # Credentials arrive as a projected web-identity token; the API token is not needed.
             automount_service_account_token=False,
             opts=within,

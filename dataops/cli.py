@@ -12,9 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from dataops import stack_files
 from dataops.plan import ROOT, Plan, PlanError, build_plan
-from dataops.stacks import check_all
 
 EXIT_USAGE = 2
 
@@ -82,37 +80,59 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from dataops.diff import Diff, diff, render_json, render_markdown, render_text
 
     if args.base:
-        from dataops.revision import checkout, plan_at
+        from dataops import revision, stack_files
 
         if not (args.stack or args.all_stacks) or args.a or args.b:
             raise PlanError(["diff --base REF takes --stack S or --all-stacks, not two stack names"])
-        with checkout(args.root, args.base) as tree:
-            at_base = set(stack_files.known_stacks(tree))
-            stacks = (
-                sorted(set(stack_files.known_stacks(args.root)) | at_base)
-                if args.all_stacks
-                else [args.stack]
-            )
-            diffs = []
-            for stack in stacks:
-                if stack not in at_base:
-                    continue  # a new stack: nothing to compare with
-                before = plan_at(tree, stack, args.base)
-                after = build_plan(stack, args.root)
-                d = diff(before, after)
-                diffs.append(Diff(f"{stack}@{args.base}", f"{stack} (working tree)", d.resources))
+        commit = revision.resolve(args.root, args.base)[0]
+        at_base, here = revision.stacks_at(args.root, commit), stack_files.known_stacks(args.root)
+        stacks = sorted(set(here) | set(at_base)) if args.all_stacks else [args.stack]
+        if not args.all_stacks and args.stack not in here:
+            raise PlanError([f"--stack {args.stack}: no Pulumi.{args.stack}.yaml in the working tree"])
+        # The base revision's plans run in subprocesses while this process plans the working tree.
+        pending = revision.start(args.root, args.base, [s for s in stacks if s in at_base])
+        after = {s: build_plan(s, args.root) for s in stacks if s in here}
+        before = pending.result()
+        diffs, pairs = [], []
+        for stack in stacks:
+            a = before.get(stack) or Plan("", stack, [], {})  # a stack added since the base
+            b = after.get(stack) or Plan("", stack, [], {})  # a stack deleted since the base
+            d = diff(a, b)
+            label_a = f"{stack}@{args.base}" if stack in before else f"{stack}@{args.base} (absent)"
+            label_b = f"{stack} (working tree)" if stack in after else f"{stack} (deleted)"
+            diffs.append(Diff(label_a, label_b, d.resources))
+            pairs.append((stack, a, b))
     else:
         if not (args.a and args.b):
             raise PlanError(["diff takes two stacks (e.g. `diff dev prod`), or --stack S --base REF"])
-        diffs = [diff(build_plan(args.a, args.root), build_plan(args.b, args.root))]
-    for d in diffs:
-        if args.format == "json":
+        a, b = build_plan(args.a, args.root), build_plan(args.b, args.root)
+        diffs, pairs = [diff(a, b)], [(f"{args.a} -> {args.b}", a, b)]
+    if args.format == "json":
+        for d in diffs:
             print(render_json(d))
-        elif args.format == "markdown":
-            print(render_markdown(d))
+        return 0
+    for d, change in zip(diffs, _estimate_changes(args.root, pairs), strict=True):
+        if args.format == "markdown":
+            print(f"{render_markdown(d)}\n\n**Cost and deploy time**: {change}\n")
         else:
-            print(render_text(d, colour=sys.stdout.isatty()))
+            print(f"{render_text(d, colour=sys.stdout.isatty())}\n{change}")
     return 0
+
+
+def _estimate_changes(root: Path, pairs: list[tuple[str, Plan, Plan]]) -> list[str]:
+    """Per compared pair, what the change does to monthly cost and from-scratch deploy time."""
+    from dataops import estimate
+    from dataops.plan import load_config
+
+    tables = estimate.load_tables(root)
+    out = []
+    for label, a, b in pairs:
+        region = tables.prices["region"]
+        if b.resources:
+            region = load_config(b.stack, root)[1].region
+        sides = [(estimate.cost(p, tables, region), estimate.deploy_time(p, tables)) for p in (a, b)]
+        out.append(estimate.change_line(label, sides[0], sides[1]))
+    return out
 
 
 def cmd_parity(args: argparse.Namespace) -> int:
@@ -130,7 +150,101 @@ def cmd_parity(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from dataops import sandbox
+    from dataops.sandbox_backend import AutomationBackend, BackendError
+
+    now = datetime.now(UTC)
+    # Every argument is checked before the backend (and the Pulumi CLI) is touched.
+    rendered = None
+    if args.action == "create":
+        rendered = sandbox.render(args.root, args.name, args.owner or "", args.ttl, now)
+    older = None
+    if getattr(args, "older_than", None):
+        older = sandbox.parse_ttl(args.older_than, flag="--older-than")
+    stack = sandbox.check_name(args.name) if args.action == "destroy" else None
+    try:
+        backend = AutomationBackend(args.root, on_output=lambda line: print(line, end="", file=sys.stderr))
+        if rendered is not None:
+            print(sandbox.create(backend, rendered, preview=args.preview))
+            return 0
+        if args.action == "list":
+            print(sandbox.render_list(sandbox.sandboxes(backend), now, args.json))
+            return 0
+    except BackendError as exc:
+        raise PlanError([str(exc)]) from None
+    if stack is not None:
+        outcomes = [sandbox.destroy_one(backend, stack, act=args.yes)]
+    else:
+        outcomes = sandbox.reap(backend, now, act=args.yes, older_than=older, owner=args.owner)
+    print(sandbox.render_outcomes(outcomes, args.format, act=args.yes))
+    return 1 if any(o.result in ("refused", "failed") for o in outcomes) else 0
+
+
+def _estimate_inputs(stack: str, root: Path, config: Path | None) -> tuple[Plan, str, Plan | None]:
+    """A stack's plan, region and (sandboxes) host plan. A sandbox without a stack file is
+    rendered from the template, so what any sandbox would cost can be shown before one exists."""
+    from dataops.plan import load_config
+
+    if config is None and stack.startswith("sandbox-") and not (root / f"Pulumi.{stack}.yaml").exists():
+        import tempfile
+        from datetime import UTC, datetime
+
+        import yaml
+
+        from dataops import sandbox
+
+        rendered = sandbox.render(root, stack, "estimate", None, datetime.now(UTC))
+        with tempfile.TemporaryDirectory(prefix="dataops-estimate-") as tmp:
+            config = Path(tmp) / f"Pulumi.{stack}.yaml"
+            config.write_text(yaml.safe_dump(rendered.document))
+            return _estimate_inputs(stack, root, config)
+    plan = build_plan(stack, root, config)
+    cfg = load_config(stack, root, config)[1]
+    host = build_plan(cfg.host_stack, root) if cfg.environment == "sandbox" else None
+    return plan, cfg.region, host
+
+
+def _assumptions(pairs: list[str]) -> dict[str, float]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise PlanError([f"--assume {pair}: write KEY=NUMBER, e.g. --assume natGbPerMonth=200"])
+    return out
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from dataops import estimate, stack_files
+
+    tables = estimate.load_tables(args.root, _assumptions(args.assume or []))
+    config = Path(args.config) if args.config else None
+    if not args.all_stacks:
+        if not args.stack:
+            raise PlanError(["estimate takes --stack S (or --all-stacks)"])
+        plan, region, host = _estimate_inputs(args.stack, args.root, config)
+        c, d = estimate.cost(plan, tables, region, host), estimate.deploy_time(plan, tables)
+        print(estimate.render(plan.stack, c, d, tables, args.format))
+        return 0
+    stacks = [*stack_files.known_stacks(args.root), "sandbox-example"]
+    rows = []
+    for stack in stacks:
+        plan, region, host = _estimate_inputs(stack, args.root, None)
+        rows.append((stack, estimate.cost(plan, tables, region, host), estimate.deploy_time(plan, tables)))
+    print(estimate.render_summary(rows, tables, args.format))
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    from dataops import stack_files
+    from dataops.stacks import check_all
+
     problems = check_all(args.root)
     if problems:
         raise PlanError(problems)
@@ -176,6 +290,41 @@ def parser() -> argparse.ArgumentParser:
 
     parity = sub.add_parser("parity", help="dev, test and prod differ only as parity.yaml declares")
     parity.set_defaults(func=cmd_parity)
+
+    est = sub.add_parser("estimate", help="monthly cost and from-scratch deploy time of a stack, offline")
+    est.add_argument("--stack", help="stack name, e.g. dev; sandbox-<name> works before the sandbox exists")
+    est.add_argument("--config", help="read this file instead of Pulumi.<stack>.yaml")
+    est.add_argument("--all-stacks", action="store_true", help="one summary row per stack and a sandbox")
+    est.add_argument("--assume", action="append", metavar="KEY=NUMBER", help="override a usage assumption")
+    est.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    est.set_defaults(func=cmd_estimate)
+
+    box = sub.add_parser("sandbox", help="create, list, reap or destroy sandbox-<name> stacks")
+    actions = box.add_subparsers(dest="action", required=True)
+    create = actions.add_parser(
+        "create", help="create sandbox-NAME from sandboxes/template.yaml and deploy it"
+    )
+    create.add_argument("name", help="1-16 lowercase letters, digits and hyphens")
+    create.add_argument(
+        "--owner", help="who is responsible (tagged on every resource), e.g. alice@example.com"
+    )
+    create.add_argument("--ttl", help="lifetime, e.g. 8h, 3d or 1w (default and maximum: the template's)")
+    create.add_argument("--preview", action="store_true", help="create the stack but only preview the deploy")
+    listing = actions.add_parser("list", help="every sandbox with owner, age, expiry, resources and state")
+    listing.add_argument("--json", action="store_true")
+    for action, text in (
+        ("reap", "destroy expired sandboxes (a dry run unless --yes)"),
+        ("destroy", "destroy one sandbox (a dry run unless --yes)"),
+    ):
+        cmd = actions.add_parser(action, help=text)
+        if action == "destroy":
+            cmd.add_argument("name", help="the sandbox, e.g. alice or sandbox-alice")
+        else:
+            cmd.add_argument("--older-than", help="only sandboxes older than this, e.g. 7d")
+            cmd.add_argument("--owner", help="only this owner's sandboxes")
+        cmd.add_argument("--yes", action="store_true", help="really destroy (default: only report)")
+        cmd.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    box.set_defaults(func=cmd_sandbox)
 
     check = sub.add_parser("validate", help="validate every stack file and the rules across stacks")
     check.set_defaults(func=cmd_validate)

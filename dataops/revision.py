@@ -1,46 +1,125 @@
-"""Offline plans of another git revision: a temporary `git worktree`, the revision's own
-`python -m dataops plan --json` run inside it, and the worktree removed again."""
+"""Offline plans of another git revision, made by that revision's own code and stack files in a
+temporary `git worktree` that is removed again.
+
+A revision's plans are cached by its git tree id (`plan_cache.revision_key`), so the base of a
+pull request is evaluated once, not on every push; the worktree is only made on a miss. Missing
+plans are evaluated by one subprocess (the SDK imports are most of a plan's cost, so they are
+paid once), and `start` returns at once so the caller plans the working tree meanwhile.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from dataops.plan import Plan, PlanError, PlannedResource
+from dataops import plan_cache
+from dataops.plan import Plan, PlanError
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)  # noqa: S607
 
 
-@contextmanager
-def checkout(root: Path, ref: str) -> Iterator[Path]:
-    resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if resolved.returncode != 0:
+def resolve(root: Path, ref: str) -> tuple[str, str]:
+    """(commit id, tree id) of `ref`; PlanError when it is not a commit of this repository."""
+    commit = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if commit.returncode != 0:
         raise PlanError(
             [
                 f"--base {ref}: not a commit of this repository; fix: use a branch, tag or commit "
                 "(e.g. origin/main after `git fetch`)"
             ]
         )
+    tree = _git(root, "rev-parse", f"{ref}^{{tree}}")
+    return commit.stdout.strip(), tree.stdout.strip()
+
+
+def stacks_at(root: Path, commit: str) -> list[str]:
+    listed = _git(root, "ls-tree", "--name-only", commit)
+    names = listed.stdout.split()
+    return sorted(
+        n[len("Pulumi.") : -len(".yaml")] for n in names if n.startswith("Pulumi.") and n.count(".") == 2
+    )
+
+
+def start(root: Path, ref: str, stacks: list[str]) -> Future[dict[str, Plan]]:
+    """Begin evaluating `stacks` at `ref` in the background; the future's result maps each stack
+    to its plan, or raises PlanError. Bad refs fail here, before anything runs."""
+    commit, tree_id = resolve(root, ref)
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_plans, root, ref, commit, tree_id, stacks)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _plans(root: Path, ref: str, commit: str, tree_id: str, stacks: list[str]) -> dict[str, Plan]:
+    keys = {stack: plan_cache.revision_key(tree_id, stack) for stack in stacks}
+    plans = {stack: p for stack in stacks if (p := plan_cache.load(root, keys[stack])) is not None}
+    missing = [s for s in stacks if s not in plans]
+    if not missing:
+        return plans
     with tempfile.TemporaryDirectory(prefix="dataops-base-") as tmp:
         tree = Path(tmp) / "tree"
-        added = _git(root, "worktree", "add", "--detach", str(tree), resolved.stdout.strip())
+        added = _git(root, "worktree", "add", "--detach", str(tree), commit)
         if added.returncode != 0:
             raise PlanError([f"--base {ref}: git worktree failed: {added.stderr.strip().splitlines()[-1]}"])
         try:
-            yield tree
+            done = _plan_all(tree, missing, ref)
         finally:
             _git(root, "worktree", "remove", "--force", str(tree))
+    for stack, plan in done.items():
+        plan_cache.store(root, keys[stack], plan)
+    return plans | done
 
 
-def plan_at(tree: Path, stack: str, ref: str) -> Plan:
+# One process plans every stack, so the SDK imports are paid once. It uses the revision's own
+# `build_plan`; a revision too old for this falls back to one `dataops plan` process per stack.
+_BATCH = """
+import json, sys
+from dataops.plan import PlanError, build_plan
+for stack in sys.argv[1:]:
+    try:
+        print(json.dumps({"stack": stack, "plan": build_plan(stack).to_dict()}))
+    except PlanError as exc:
+        print(json.dumps({"stack": stack, "error": exc.lines[0]}))
+"""
+
+
+def _plan_all(tree: Path, stacks: list[str], ref: str) -> dict[str, Plan]:
+    env = os.environ | {"DATAOPS_PLAN_CACHE": "off"}  # the worktree, and any cache in it, is temporary
+    result = subprocess.run(
+        [sys.executable, "-c", _BATCH, *stacks],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+        env=env,
+    )
+    if result.returncode != 0:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            return dict(zip(stacks, pool.map(lambda s: _plan_in(tree, s, ref), stacks), strict=True))
+    plans = {}
+    for line in result.stdout.splitlines():
+        if not line.startswith('{"stack"'):
+            continue  # anything else the revision's program printed
+        doc = json.loads(line)
+        if "error" in doc:
+            raise PlanError(
+                [f"--base {ref}: stack {doc['stack']} does not evaluate at that revision: {doc['error']}"]
+            )
+        plans[doc["stack"]] = Plan.from_dict(doc["plan"])
+    return plans
+
+
+def _plan_in(tree: Path, stack: str, ref: str) -> Plan:
     """The revision's own program and tooling evaluate its own stack files."""
+    env = os.environ | {"DATAOPS_PLAN_CACHE": "off"}  # the worktree, and any cache in it, is temporary
     result = subprocess.run(
         [sys.executable, "-m", "dataops", "plan", "--stack", stack, "--json"],
         cwd=tree,
@@ -48,19 +127,9 @@ def plan_at(tree: Path, stack: str, ref: str) -> Plan:
         text=True,
         timeout=600,
         check=False,
+        env=env,
     )
     if result.returncode != 0:
         first = (result.stderr.strip().splitlines() or ["no output"])[0].removeprefix("error: ")
         raise PlanError([f"--base {ref}: stack {stack} does not evaluate at that revision: {first}"])
-    doc = json.loads(result.stdout)
-    return Plan(
-        doc["project"],
-        doc["stack"],
-        [
-            PlannedResource(
-                **{k: r.get(k, "") for k in PlannedResource.__dataclass_fields__ if k != "custom"}
-            )
-            for r in doc["resources"]
-        ],
-        doc["outputs"],
-    )
+    return Plan.from_dict(json.loads(result.stdout))

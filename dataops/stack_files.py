@@ -71,7 +71,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _to_cli_string(value: Any) -> str:
+def to_cli_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
@@ -129,7 +129,7 @@ def load(root: Path, stack: str, config_path: Path | None = None) -> StackFiles:
             continue  # declared (type/description) without a value
         else:
             value = spec
-        raw[full] = _to_cli_string(value)
+        raw[full] = to_cli_string(value)
         origins[full] = project_file.name
 
     doc = _read_yaml(stack_file)
@@ -151,7 +151,7 @@ def load(root: Path, stack: str, config_path: Path | None = None) -> StackFiles:
         value, secret = _strip_secrets(value)
         if secret:
             secrets.add(full)
-        raw[full] = _to_cli_string(value)
+        raw[full] = to_cli_string(value)
         origins[full] = stack_file.name
 
     return StackFiles(

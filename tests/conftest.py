@@ -1,20 +1,26 @@
 """Shared fixtures: offline plans of the shipped stacks, and plans of ad-hoc stack files.
 
 Plans are built once per session (the plan engine caches by file content), so every test reads
-the same recorded registrations; assertions name the URN that failed.
+the same recorded registrations; assertions name the URN that failed. The on-disk plan cache is
+off for the whole run (and the commands the tests start), so every plan really runs the program.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dataops.plan import ROOT, Plan, build_plan
 from dataops.stack_files import known_stacks
+
+os.environ["DATAOPS_PLAN_CACHE"] = "off"
 
 SHIPPED = [s for s in known_stacks(ROOT)]
 CLOUD_STACKS = ["dev", "test", "prod"]
@@ -42,6 +48,20 @@ def plan_with(tmp_path: Path) -> Callable[..., Plan]:
 def everything() -> Plan:
     """The 'everything on' owner configuration: every lake feature and option set."""
     return build_plan("prod", ROOT, FIXTURES / "everything.yaml")
+
+
+SANDBOX_NOW = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sandbox_plan(tmp_path_factory) -> Plan:
+    """`sandbox-demo` as `sandbox create demo --owner alice@example.com --ttl 3d` renders it."""
+    from dataops import sandbox
+
+    rendered = sandbox.render(ROOT, "demo", "alice@example.com", "3d", SANDBOX_NOW)
+    path = tmp_path_factory.mktemp("sandbox") / f"Pulumi.{rendered.stack}.yaml"
+    path.write_text(yaml.safe_dump(rendered.document))
+    return build_plan(rendered.stack, ROOT, path)
 
 
 def policy(resource) -> dict:

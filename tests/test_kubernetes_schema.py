@@ -54,3 +54,12 @@ def test_schema_check_can_fail(plans):
     policy.inputs["spec"]["podSelectr"] = {}  # unknown field: strict mode refuses it
     with pytest.raises(kubernetes_validate.ValidationError):
         validate(policy, "1.35")
+
+
+def test_sandbox_objects_validate_strictly(sandbox_plan):
+    # A sandbox runs on its host's cluster, so its objects meet the host's Kubernetes version.
+    version = load_config("dev")[1].cluster.kubernetes_version
+    found = objects(sandbox_plan)
+    assert {r.inputs["kind"] for r in found} >= {"Namespace", "Deployment", "Service", "NetworkPolicy"}
+    for r in found:
+        validate(r, version)

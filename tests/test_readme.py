@@ -15,6 +15,7 @@ SECTIONS = {
     "workspace": c.Workspace,
     "cluster": c.Cluster,
     "image": c.Image,
+    "sandbox": c.Sandbox,
 }
 NESTED = [c.Zone, c.Transition, c.ObjectLock, c.Network, c.NodeGroup, c.ExistingCluster, c.Team, c.Quota]
 

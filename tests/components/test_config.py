@@ -660,3 +660,62 @@ def test_a_number_where_text_is_expected_gets_a_quoting_hint(tmp_path):
         "dataops-platform:cluster.kubernetesVersion",
     )
     assert 'quote it, e.g. "1.30"' in line
+
+
+def test_sandbox_rules(tmp_path):
+    # Everything a sandbox must not be, at once: protected, writing the lake, reading raw data,
+    # keeping its scratch, bringing its own cluster, teams or hub, and living too long.
+    lines = problems(
+        tmp_path,
+        "sandbox-x",
+        """
+        config:
+          dataops-platform:environment: sandbox
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:access: {read: [raw, curated], write: [curated]}
+          dataops-platform:workspace: {forceDestroy: false}
+          dataops-platform:cluster: {adminRoles: [x]}
+          dataops-platform:teams: [{name: data-science}]
+          dataops-platform:sandbox:
+            createdAt: "2026-11-28T18:00:00Z"
+            expiresAt: "2026-12-28T18:00:00Z"
+            maxTtlHours: 72
+    """,
+    )
+    assert "nothing in a sandbox is protected" in only(lines, "dataops-platform:deletionProtection")
+    assert "never write into the shared lake" in only(lines, "dataops-platform:access.write")
+    assert "curated zone only" in only(lines, "dataops-platform:access.read")
+    assert "removable with the sandbox" in only(lines, "dataops-platform:workspace.forceDestroy")
+    assert "host stack's cluster" in only(lines, "dataops-platform:cluster")
+    assert "only its own namespace" in only(lines, "dataops-platform:teams")
+    assert "hub belongs to the host stack" in only(lines, "dataops-platform:notebooks.enabled")
+    assert "720 hours exceeds maxTtlHours (72)" in only(lines, "dataops-platform:sandbox.expiresAt")
+
+
+def test_sandbox_needs_its_section_with_real_times(tmp_path):
+    missing = problems(
+        tmp_path,
+        "sandbox-x",
+        "config:\n  dataops-platform:environment: sandbox\n  dataops-platform:lake: {role: consumer, ownerStack: prod}\n",
+    )
+    assert "sandbox create" in only(missing, "dataops-platform:sandbox")
+    bad = problems(
+        tmp_path,
+        "sandbox-x",
+        """
+        config:
+          dataops-platform:environment: sandbox
+          dataops-platform:deletionProtection: false
+          dataops-platform:lake: {role: consumer, ownerStack: prod}
+          dataops-platform:access: {read: [curated]}
+          dataops-platform:workspace: {forceDestroy: true}
+          dataops-platform:teams: []
+          dataops-platform:notebooks: {enabled: false}
+          dataops-platform:sandbox: {createdAt: "2026-11-28", expiresAt: "2026-11-27T00:00:00+00:00"}
+    """,
+    )
+    assert "UTC offset" in only(bad, "dataops-platform:sandbox.createdAt")
+    other = problems(
+        tmp_path, "dev2", "config:\n  dataops-platform:environment: dev\n  dataops-platform:sandbox: {}\n"
+    )
+    assert "only sandbox stacks" in only(other, "dataops-platform:sandbox")

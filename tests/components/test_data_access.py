@@ -114,19 +114,8 @@ def test_owner_role_writes_the_zones_its_config_lists(everything):
     assert set(by_name) == {"write-landing", "write-raw", "read-curated", "read-analytics", "workspace"}
 
 
-def test_sandbox_scratch_is_force_destroyable_only_with_both_opt_ins(plan_with):
-    plan = plan_with(
-        "sandbox-ana",
-        """
-        config:
-          dataops-platform:environment: sandbox
-          dataops-platform:deletionProtection: false
-          dataops-platform:lake: {role: consumer, ownerStack: prod}
-          dataops-platform:workspace: {forceDestroy: true, expireObjectsAfterDays: 7}
-          dataops-platform:cluster: {adminRoles: [platform-admin]}
-          dataops-platform:notebooks: {enabled: false}
-    """,
-    )
+def test_sandbox_scratch_is_force_destroyable_only_with_both_opt_ins(sandbox_plan):
+    plan = sandbox_plan  # the template's sandbox: forceDestroy and deletionProtection false
     bucket = plan.of_type(BUCKET)[0]
     assert bucket.inputs["forceDestroy"] is True
     assert not any(r.protect for r in plan.resources)

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from dataops import plan as plan_module
-from dataops.plan import ROOT, PlanError, _normalise, build_plan
+from dataops.engine import _normalise
+from dataops.plan import ROOT, PlanError, build_plan
 
 FIELDS = {"urn", "type", "name", "parent", "inputs", "dependencies", "protect", "retainOnDelete", "provider"}
 

@@ -49,6 +49,10 @@ def test_everything_config_passes_every_rule(everything):
     assert [str(v) for v in check(everything)] == []
 
 
+def test_a_sandbox_passes_every_rule(sandbox_plan):
+    assert [str(v) for v in check(sandbox_plan)] == []
+
+
 def test_local_exemptions_are_exactly_the_unsupported_features():
     assert set(LOCAL_EXEMPT.values()) == set(UNSUPPORTED) - {"workload-role"}
     assert set(LOCAL_EXEMPT) <= set(BY_NAME)

@@ -1,0 +1,430 @@
+"""`python -m dataops sandbox create|list|reap|destroy`: throw-away environments, and a teardown
+an ops team can run unattended.
+
+A sandbox is the stack `sandbox-<name>`, made from `sandboxes/template.yaml`. Before anything is
+destroyed, `check_destroyable` must find that the stack is a sandbox, that nothing in it is
+protected, and that every resource the destroy would delete belongs to this sandbox alone: its
+namespace on the host cluster, its own role, key and scratch bucket (by their tags and names).
+A refusal is reported and the sandbox is left as it is. `reap` is a dry run unless `--yes`,
+continues past a sandbox that fails, and can be run again at any time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dataops.plan import PlanError
+from dataops.sandbox_backend import Backend, BackendError, StateResource
+
+PREFIX = "sandbox-"
+NAME_RE = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
+MAX_NAME = 16  # stack names are at most 24 characters (they become part of bucket names)
+TTL_RE = re.compile(r"^(\d+)([hdw])$")
+TTL_HOURS = {"h": 1, "d": 24, "w": 168}
+PROJECT_NS = "dataops-platform"
+TEMPLATE = Path("sandboxes") / "template.yaml"
+
+# What a sandbox is made of (see tests/dataops/test_sandbox.py, which checks the sandbox plan
+# against it). Anything else in a sandbox's state stops its destruction.
+NAMESPACED = "kubernetes:"
+OWN_BY_TAGS = {"aws:s3/bucket:Bucket", "aws:iam/role:Role", "aws:kms/key:Key"}
+BUCKET_SETTINGS = "aws:s3/"
+HARMLESS = ("pulumi:providers:", "random:index/")
+
+
+def stack_name(name: str) -> str:
+    return name if name.startswith(PREFIX) else PREFIX + name
+
+
+def check_name(name: str) -> str:
+    """The stack name for `name`; PlanError when it is not usable as a stack and DNS label."""
+    short = name.removeprefix(PREFIX)
+    if not NAME_RE.match(short) or len(short) > MAX_NAME:
+        raise PlanError(
+            [
+                f"sandbox name {name!r}: use 1 to {MAX_NAME} lowercase letters, digits and hyphens, "
+                "starting with a letter and not ending with a hyphen (it names a stack, a namespace "
+                "and buckets)"
+            ]
+        )
+    return PREFIX + short
+
+
+def parse_ttl(text: str, max_hours: int | None = None, flag: str = "--ttl") -> timedelta:
+    match = TTL_RE.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise PlanError(
+            [f"{flag} {text!r}: not a duration; fix: write a whole number and h, d or w, e.g. 8h or 3d"]
+        )
+    hours = int(match.group(1)) * TTL_HOURS[match.group(2)]
+    if max_hours is not None and hours > max_hours:
+        raise PlanError(
+            [
+                f"{flag} {text}: {hours} hours is longer than the template's maxTtlHours ({max_hours}); "
+                "fix: use a shorter lifetime"
+            ]
+        )
+    return timedelta(hours=hours)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+# -- create -------------------------------------------------------------------------------------
+
+
+def load_template(root: Path) -> dict[str, Any]:
+    path = root / TEMPLATE
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlanError([f"{TEMPLATE}: cannot read the sandbox template ({exc})"]) from None
+    config = (doc or {}).get("config")
+    if not isinstance(config, dict):
+        raise PlanError([f"{TEMPLATE}: no `config:` mapping; fix: restore the template"])
+    return config
+
+
+@dataclass
+class Rendered:
+    stack: str
+    document: dict[str, Any]
+    """The stack file this sandbox would have (`{"config": {...}}`)."""
+    config: dict[str, str]
+    """The same config as the Pulumi CLI stores it (objects as JSON text)."""
+    expires_at: str
+
+
+def render(root: Path, name: str, owner: str, ttl: str | None, now: datetime) -> Rendered:
+    """The new sandbox's config from the template, checked by the same loading and validation
+    as `pulumi up` and the offline plan use; PlanError lists every problem."""
+    from components.config import ConfigError, validate
+    from dataops import stack_files
+
+    stack = check_name(name)
+    if not owner.strip():
+        raise PlanError(
+            ["--owner: required; fix: name the person or team responsible, e.g. --owner alice@example.com"]
+        )
+    config = load_template(root)
+    box = dict(config.get(f"{PROJECT_NS}:sandbox") or {})
+    max_hours = int(box.get("maxTtlHours", 168))
+    lifetime = parse_ttl(ttl, max_hours) if ttl else timedelta(hours=int(box.get("defaultTtlHours", 72)))
+    box |= {"createdAt": iso(now), "expiresAt": iso(now + lifetime)}
+    document = {"config": {**config, f"{PROJECT_NS}:owner": owner.strip(), f"{PROJECT_NS}:sandbox": box}}
+    with tempfile.TemporaryDirectory(prefix="dataops-sandbox-") as tmp:
+        path = Path(tmp) / f"Pulumi.{stack}.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        try:
+            files = stack_files.load(root, stack, path)
+            validate(files.raw, project=files.project, stack=stack, source=files.source, offline=True)
+        except stack_files.StackFileError as exc:
+            raise PlanError([str(exc)]) from None
+        except ConfigError as exc:
+            raise PlanError(
+                [str(p).replace(path.name, f"{TEMPLATE} (as {stack})", 1) for p in exc.problems]
+            ) from None
+    flat = {k: stack_files.to_cli_string(v) for k, v in document["config"].items()}
+    return Rendered(stack, document, flat, box["expiresAt"])
+
+
+def create(backend: Backend, sandbox: Rendered, *, preview: bool) -> str:
+    """Create the stack from a rendered template and deploy it (or only preview it). `render`
+    has checked everything before this touches the backend, so bad input creates nothing."""
+    try:
+        if any(s.name == sandbox.stack for s in backend.stacks()):
+            raise PlanError(
+                [f"sandbox {sandbox.stack} already exists; fix: choose another name, or destroy it first"]
+            )
+        backend.create(sandbox.stack, sandbox.config)
+        summary = backend.up(sandbox.stack, preview_only=preview)
+    except BackendError as exc:
+        raise PlanError([str(exc)]) from None
+    verb = "previewed" if preview else "created"
+    return f"{sandbox.stack}: {verb} ({summary}); expires {sandbox.expires_at}"
+
+
+# -- list ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sandbox:
+    stack: str
+    owner: str | None
+    created_at: str | None
+    expires_at: str | None
+    resources: int
+    state: str
+    """ok, empty, updating, or unreadable: <why>."""
+
+    def expired(self, now: datetime) -> bool:
+        expires = parse_time(self.expires_at)
+        return expires is not None and expires <= now
+
+    def age(self, now: datetime) -> timedelta | None:
+        created = parse_time(self.created_at)
+        return now - created if created else None
+
+
+def _recorded(resources: list[StateResource]) -> dict[str, Any]:
+    """Owner and lifetime from the `sandbox` stack output, else from any resource's tags (an
+    `up` that failed half-way has resources but no outputs yet)."""
+    for r in resources:
+        if r.type == "pulumi:pulumi:Stack" and isinstance(r.outputs.get("sandbox"), dict):
+            out = r.outputs["sandbox"]
+            return {
+                "owner": out.get("owner"),
+                "created_at": out.get("createdAt"),
+                "expires_at": out.get("expiresAt"),
+            }
+    for r in resources:
+        tags = r.inputs.get("tags")
+        if isinstance(tags, dict) and tags.get("expires-at"):
+            return {
+                "owner": tags.get("owner"),
+                "created_at": tags.get("created-at"),
+                "expires_at": tags.get("expires-at"),
+            }
+    return {"owner": None, "created_at": None, "expires_at": None}
+
+
+def sandboxes(backend: Backend) -> list[Sandbox]:
+    out = []
+    for info in sorted(backend.stacks(), key=lambda s: s.name):
+        if not info.name.startswith(PREFIX):
+            continue
+        try:
+            resources = backend.state(info.name)
+        except BackendError as exc:
+            out.append(Sandbox(info.name, None, None, None, info.resource_count or 0, f"unreadable: {exc}"))
+            continue
+        managed = [r for r in resources if r.type != "pulumi:pulumi:Stack"]
+        state = "updating" if info.update_in_progress else ("ok" if managed else "empty")
+        out.append(Sandbox(info.name, **_recorded(resources), resources=len(managed), state=state))
+    return out
+
+
+def render_list(items: list[Sandbox], now: datetime, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(
+            [asdict(s) | {"expired": s.expired(now), "ageHours": _hours(s.age(now))} for s in items], indent=2
+        )
+    if not items:
+        return "no sandboxes"
+    rows = [("STACK", "OWNER", "AGE", "EXPIRES", "RESOURCES", "STATE")]
+    for s in items:
+        expires = s.expires_at or "unknown"
+        rows.append(
+            (
+                s.stack,
+                s.owner or "unknown",
+                _duration(s.age(now)),
+                f"{expires} (expired)" if s.expired(now) else expires,
+                str(s.resources),
+                s.state,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+
+def _hours(delta: timedelta | None) -> float | None:
+    return round(delta.total_seconds() / 3600, 1) if delta is not None else None
+
+
+def _duration(delta: timedelta | None) -> str:
+    if delta is None:
+        return "unknown"
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24}d{hours % 24}h" if hours >= 24 else f"{hours}h"
+
+
+# -- safety -------------------------------------------------------------------------------------
+
+
+def check_destroyable(stack: str, resources: list[StateResource], targets: list[str]) -> list[str]:
+    """Why `stack` must not be destroyed (empty: it may be). `targets` are the URNs a destroy
+    preview would delete; each must be a resource of this sandbox's own."""
+    if not stack.startswith(PREFIX) or not NAME_RE.match(stack):
+        return [f"{stack} is not a sandbox stack (sandbox-<name>)"]
+    reasons = []
+    managed = [r for r in resources if r.type != "pulumi:pulumi:Stack"]
+    marked = [
+        r for r in resources if _tags(r).get("environment") == "sandbox" and _tags(r).get("stack") == stack
+    ]
+    root = next((r for r in resources if r.type == "pulumi:pulumi:Stack"), None)
+    if managed and not marked and not (root and root.outputs.get("environment") == "sandbox"):
+        reasons.append(
+            f"{stack} has resources but none is marked as this sandbox's (environment=sandbox, stack={stack})"
+        )
+    reasons += [f"{r.urn} is protected" for r in resources if r.protect]
+    by_urn = {r.urn: r for r in resources}
+    buckets = {
+        r.inputs.get("bucket") for r in managed if r.type == "aws:s3/bucket:Bucket" and _own_tags(r, stack)
+    }
+    roles = {r.inputs.get("name") for r in managed if r.type == "aws:iam/role:Role" and _own_tags(r, stack)}
+    for urn in targets:
+        r = by_urn.get(urn)
+        if r is None:
+            reasons.append(f"{urn} would be deleted but is not in {stack}'s state")
+        elif (why := _foreign(r, stack, buckets, roles)) is not None:
+            reasons.append(f"{urn}: {why}")
+    return reasons
+
+
+def _tags(r: StateResource) -> dict[str, Any]:
+    tags = r.inputs.get("tags")
+    return tags if isinstance(tags, dict) else {}
+
+
+def _own_tags(r: StateResource, stack: str) -> bool:
+    return _tags(r).get("stack") == stack and _tags(r).get("environment") == "sandbox"
+
+
+def _foreign(r: StateResource, stack: str, buckets: set, roles: set) -> str | None:
+    """Why deleting `r` would reach outside the sandbox, or None."""
+    if r.external:
+        return "a read resource (it belongs to another stack) would be deleted"
+    if r.type.startswith(HARMLESS) or not r.custom:
+        return None
+    if r.type.startswith(NAMESPACED):
+        meta = r.inputs.get("metadata") if isinstance(r.inputs.get("metadata"), dict) else {}
+        if r.type == "kubernetes:core/v1:Namespace":
+            return (
+                None
+                if meta.get("name") == stack
+                else f"namespace {meta.get('name')!r} is not the sandbox's ({stack})"
+            )
+        namespace = meta.get("namespace")
+        return None if namespace == stack else f"in namespace {namespace!r}, not the sandbox's ({stack})"
+    if r.type in OWN_BY_TAGS:
+        return None if _own_tags(r, stack) else f"tagged stack={_tags(r).get('stack')!r}, not {stack}"
+    if r.type.startswith(BUCKET_SETTINGS):
+        return (
+            None
+            if r.inputs.get("bucket") in buckets
+            else f"bucket {r.inputs.get('bucket')!r} is not the sandbox's"
+        )
+    if r.type == "aws:iam/rolePolicy:RolePolicy":
+        return (
+            None if r.inputs.get("role") in roles else f"role {r.inputs.get('role')!r} is not the sandbox's"
+        )
+    if r.type == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+        role = str(r.inputs.get("roleArn", "")).rsplit("/", 1)[-1]
+        if r.inputs.get("namespace") == stack and role in roles:
+            return None
+        return f"associates namespace {r.inputs.get('namespace')!r} with role {role!r}"
+    return f"a {r.type} is not part of any sandbox"
+
+
+# -- destroy and reap ---------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    stack: str
+    result: str
+    """destroyed, would-destroy, refused, failed, kept, absent."""
+    detail: str
+
+
+def destroy_one(backend: Backend, stack: str, *, act: bool) -> Outcome:
+    """Check, then (with `act`) destroy and remove one sandbox. Safe to repeat: a sandbox whose
+    resources are already gone is only removed."""
+    try:
+        if not any(info.name == stack for info in backend.stacks()):
+            return Outcome(stack, "absent", "no such sandbox (already removed?)")
+        resources = backend.state(stack)
+        reasons = check_destroyable(stack, resources, backend.destroy_targets(stack))
+    except BackendError as exc:
+        return Outcome(stack, "failed", str(exc))
+    if reasons:
+        return Outcome(stack, "refused", "; ".join(reasons))
+    count = sum(1 for r in resources if r.type != "pulumi:pulumi:Stack")
+    if not act:
+        return Outcome(stack, "would-destroy", f"{count} resources; run again with --yes to destroy")
+    try:
+        if count:
+            backend.destroy(stack)
+        backend.remove(stack)
+    except BackendError as exc:
+        return Outcome(stack, "failed", str(exc))
+    return Outcome(stack, "destroyed", f"{count} resources deleted, stack removed")
+
+
+def select(
+    items: list[Sandbox], now: datetime, *, older_than: timedelta | None = None, owner: str | None = None
+) -> tuple[list[Sandbox], list[Outcome]]:
+    """The expired sandboxes to reap (narrowed by the filters), and why each other one is kept."""
+    chosen, kept = [], []
+    for s in items:
+        if owner is not None and s.owner != owner:
+            continue
+        age = s.age(now)
+        if s.state == "updating":
+            kept.append(Outcome(s.stack, "kept", "an update is in progress"))
+        elif s.state.startswith("unreadable"):
+            kept.append(Outcome(s.stack, "failed", s.state))
+        elif s.expires_at is None:
+            kept.append(Outcome(s.stack, "kept", "no expiry recorded; destroy it by name if it should go"))
+        elif not s.expired(now):
+            kept.append(Outcome(s.stack, "kept", f"expires {s.expires_at}"))
+        elif older_than is not None and (age is None or age < older_than):
+            kept.append(Outcome(s.stack, "kept", f"expired, but younger than {_duration(older_than)}"))
+        else:
+            chosen.append(s)
+    return chosen, kept
+
+
+def reap(
+    backend: Backend,
+    now: datetime,
+    *,
+    act: bool,
+    older_than: timedelta | None = None,
+    owner: str | None = None,
+) -> list[Outcome]:
+    try:
+        items = sandboxes(backend)
+    except BackendError as exc:
+        raise PlanError([str(exc)]) from None
+    chosen, kept = select(items, now, older_than=older_than, owner=owner)
+    return [*(destroy_one(backend, s.stack, act=act) for s in chosen), *kept]
+
+
+def render_outcomes(outcomes: list[Outcome], fmt: str, *, act: bool) -> str:
+    if fmt == "json":
+        return json.dumps([asdict(o) for o in outcomes], indent=2)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.result] = counts.get(o.result, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no sandboxes"
+    mode = "" if act else " (dry run: nothing was changed)"
+    if fmt == "markdown":
+        lines = [f"### Sandbox reaper{mode}", "", summary, ""]
+        if outcomes:
+            lines += ["| sandbox | result | detail |", "|---|---|---|"]
+            lines += [f"| `{o.stack}` | {o.result} | {o.detail.replace('|', '/')} |" for o in outcomes]
+        return "\n".join(lines)
+    return "\n".join(
+        [*(f"{o.stack}: {o.result}: {o.detail}" for o in outcomes), f"sandboxes: {summary}{mode}"]
+    )

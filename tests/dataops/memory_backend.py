@@ -1,0 +1,92 @@
+"""An in-memory Pulumi backend with the interface of `dataops.sandbox_backend.Backend`: what the
+sandbox commands' selection and safety logic is tested against (the Automation API adapter
+itself needs the Pulumi CLI). It behaves like the real thing where the logic depends on it:
+`remove` refuses a stack that still has resources, `destroy` deletes only what the stack
+manages (never read resources), and any operation can be made to fail for one stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from dataops.plan import Plan
+from dataops.sandbox_backend import BackendError, StackInfo, StateResource
+
+
+def state_of(plan: Plan) -> list[StateResource]:
+    """A plan as the checkpoint a successful `pulumi up` of it would leave."""
+    out = []
+    for r in plan.resources:
+        outputs = plan.outputs if r.type == "pulumi:pulumi:Stack" else {}
+        external = r.type == "pulumi:pulumi:StackReference"  # reads are external in the checkpoint
+        out.append(StateResource(r.urn, r.type, r.custom, external, r.protect, r.inputs, outputs))
+    return out
+
+
+@dataclass
+class MemoryStack:
+    config: dict[str, str] = field(default_factory=dict)
+    resources: list[StateResource] = field(default_factory=list)
+    updating: bool = False
+
+
+class MemoryBackend:
+    def __init__(self, program: Callable[[str, dict[str, str]], list[StateResource]] | None = None):
+        self.stacks_: dict[str, MemoryStack] = {}
+        self.failures: dict[tuple[str, str], str] = {}
+        """(stack, operation) -> error message."""
+        self.calls: list[tuple[str, str]] = []
+        self._program = program or (lambda _stack, _config: [])
+
+    def add(self, name: str, resources: list[StateResource], *, updating: bool = False) -> None:
+        self.stacks_[name] = MemoryStack(resources=list(resources), updating=updating)
+
+    def _op(self, stack: str, operation: str) -> MemoryStack:
+        self.calls.append((operation, stack))
+        if (stack, operation) in self.failures:
+            raise BackendError(f"stack {stack}: {self.failures[(stack, operation)]}")
+        if stack not in self.stacks_:
+            raise BackendError(f"stack {stack}: no such stack")
+        return self.stacks_[stack]
+
+    def stacks(self) -> list[StackInfo]:
+        return [
+            StackInfo(name, len([r for r in s.resources if not r.external]), None, s.updating)
+            for name, s in self.stacks_.items()
+        ]
+
+    def create(self, stack: str, config: dict[str, str]) -> None:
+        self.calls.append(("create", stack))
+        if stack in self.stacks_:
+            raise BackendError(f"stack {stack} already exists")
+        self.stacks_[stack] = MemoryStack(config=dict(config))
+
+    def up(self, stack: str, *, preview_only: bool) -> str:
+        s = self._op(stack, "preview" if preview_only else "up")
+        resources = self._program(stack, s.config)
+        if not preview_only:
+            s.resources = resources
+        return f"create {len(resources)}"
+
+    def state(self, stack: str) -> list[StateResource]:
+        return list(self._op(stack, "state").resources)
+
+    def destroy_targets(self, stack: str) -> list[str]:
+        return [r.urn for r in self._op(stack, "destroy_targets").resources if not r.external]
+
+    def destroy(self, stack: str) -> None:
+        s = self._op(stack, "destroy")
+        if any(r.protect for r in s.resources):
+            raise BackendError(f"stack {stack}: refusing to delete protected resources")
+        s.resources = []
+
+    def remove(self, stack: str) -> None:
+        s = self._op(stack, "remove")
+        if any(not r.external for r in s.resources):
+            raise BackendError(f"stack {stack}: still has resources; destroy them first")
+        del self.stacks_[stack]
+
+
+def tagged(resource: StateResource, **tags: str) -> StateResource:
+    return replace(resource, inputs={**resource.inputs, "tags": {**resource.inputs.get("tags", {}), **tags}})

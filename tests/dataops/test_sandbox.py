@@ -1,0 +1,359 @@
+"""Sandboxes: the template renders a valid stack, the sandbox plan holds only what a sandbox
+may own, and the reaper's selection and safety logic (against an in-memory backend) destroys
+expired sandboxes only, refuses anything that reaches outside one, and is safe to rerun."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from dataops import sandbox
+from dataops.plan import ROOT, PlanError
+from dataops.sandbox_backend import StateResource
+from tests.conftest import SANDBOX_NOW
+from tests.dataops.memory_backend import MemoryBackend, state_of, tagged
+
+NOW = SANDBOX_NOW
+AFTER_EXPIRY = NOW + timedelta(days=4)  # the fixture's sandbox lives 3 days
+
+
+def renamed(state: list[StateResource], name: str, expires: str | None = None) -> list[StateResource]:
+    """The fixture sandbox's state as another sandbox's (and optionally another expiry)."""
+    text = json.dumps([r.__dict__ for r in state]).replace("sandbox-demo", name)
+    if expires is not None:
+        text = text.replace("2026-12-01T18:00:00Z", expires)
+    return [StateResource(**r) for r in json.loads(text)]
+
+
+@pytest.fixture
+def demo(sandbox_plan) -> list[StateResource]:
+    return state_of(sandbox_plan)
+
+
+# -- create ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "owner", "ttl", "message"),
+    [
+        ("Alice", "a@example.com", "3d", "sandbox name 'Alice'"),
+        ("-x", "a@example.com", "3d", "sandbox name '-x'"),
+        ("a" * 17, "a@example.com", "3d", "1 to 16 lowercase letters"),
+        ("ok", "", "3d", "--owner: required"),
+        ("ok", "   ", "3d", "--owner: required"),
+        ("ok", "a@example.com", "3 days", "--ttl '3 days': not a duration"),
+        ("ok", "a@example.com", "0d", "not a duration"),
+        ("ok", "a@example.com", "3w", "504 hours is longer than the template's maxTtlHours (336)"),
+    ],
+)
+def test_bad_create_input_is_one_line_and_creates_nothing(name, owner, ttl, message):
+    backend = MemoryBackend()
+    with pytest.raises(PlanError) as info:
+        sandbox.create(backend, sandbox.render(ROOT, name, owner, ttl, NOW), preview=False)
+    assert len(info.value.lines) == 1 and message in info.value.lines[0]
+    assert backend.calls == [] and backend.stacks_ == {}
+
+
+def test_render_fills_in_owner_and_lifetime():
+    rendered = sandbox.render(ROOT, "sandbox-bob", "bob@example.com", "8h", NOW)
+    assert rendered.stack == "sandbox-bob"
+    assert rendered.config["dataops-platform:owner"] == "bob@example.com"
+    box = json.loads(rendered.config["dataops-platform:sandbox"])
+    assert box["createdAt"] == "2026-11-28T18:00:00Z" and box["expiresAt"] == "2026-11-29T02:00:00Z"
+    assert all(isinstance(v, str) for v in rendered.config.values())  # as the CLI stores config
+    default = sandbox.render(ROOT, "bob", "bob@example.com", None, NOW)
+    assert json.loads(default.config["dataops-platform:sandbox"])["expiresAt"] == "2026-12-01T18:00:00Z"
+
+
+def test_create_deploys_once_and_refuses_an_existing_name(demo):
+    backend = MemoryBackend(program=lambda _stack, _config: demo)
+    rendered = sandbox.render(ROOT, "demo", "alice@example.com", "3d", NOW)
+    assert sandbox.create(backend, rendered, preview=True).startswith("sandbox-demo: previewed")
+    assert backend.stacks_["sandbox-demo"].resources == []  # a preview deploys nothing
+    del backend.stacks_["sandbox-demo"]
+    assert "created" in sandbox.create(backend, rendered, preview=False)
+    assert backend.stacks_["sandbox-demo"].config == rendered.config
+    calls = list(backend.calls)
+    with pytest.raises(PlanError, match="sandbox sandbox-demo already exists"):
+        sandbox.create(backend, rendered, preview=False)
+    assert backend.calls == calls  # nothing was attempted
+
+
+def test_a_template_that_breaks_the_rules_is_refused(tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(
+        ROOT, root, ignore=shutil.ignore_patterns(".venv", ".git", "node_modules", ".dataops-cache")
+    )
+    template = root / "sandboxes" / "template.yaml"
+    template.write_text(template.read_text().replace("deletionProtection: false", "deletionProtection: true"))
+    with pytest.raises(PlanError) as info:
+        sandbox.render(root, "demo", "alice@example.com", "3d", NOW)
+    assert any("nothing in a sandbox is protected" in line for line in info.value.lines)
+    assert all("sandboxes/template.yaml" in line for line in info.value.lines)
+
+
+# -- the sandbox plan -----------------------------------------------------------------------------
+
+
+def test_sandbox_plan_creates_no_cluster_no_lake_and_protects_nothing(sandbox_plan):
+    types = {r.type for r in sandbox_plan.resources}
+    for forbidden in ("aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:ec2/vpc:Vpc",
+                      "aws:ec2/natGateway:NatGateway", "aws:glue/catalogDatabase:CatalogDatabase",
+                      "kubernetes:helm.sh/v3:Release", "aws:ecr/repository:Repository"):  # fmt: skip
+        assert forbidden not in types
+    buckets = sandbox_plan.of_type("aws:s3/bucket:Bucket")
+    assert [b.name for b in buckets] == ["access-workspace-bucket"]  # only its scratch bucket
+    assert buckets[0].inputs["forceDestroy"] is True
+    assert not [r.urn for r in sandbox_plan.resources if r.protect or r.retainOnDelete]
+    refs = {r.name: r.inputs["name"] for r in sandbox_plan.of_type("pulumi:pulumi:StackReference")}
+    assert refs == {
+        "lake-owner": "organization/dataops-platform/prod",
+        "sandbox-host": "organization/dataops-platform/dev",
+    }
+
+
+def test_every_sandbox_resource_carries_owner_and_lifetime(sandbox_plan):
+    tagged_types = {"aws:s3/bucket:Bucket", "aws:iam/role:Role", "aws:kms/key:Key"}
+    for r in sandbox_plan.resources:
+        if r.type in tagged_types:
+            assert {"owner", "created-at", "expires-at"} <= set(r.inputs["tags"]), r.urn
+            assert r.inputs["tags"]["expires-at"] == "2026-12-01T18:00:00Z"
+        if r.type.startswith("kubernetes:") and r.type != "kubernetes:core/v1:Secret":
+            notes = r.inputs["metadata"].get("annotations", {})
+            assert notes.get("dataops.io/owner") == "alice@example.com", r.urn
+            assert notes.get("dataops.io/expires-at") == "2026-12-01T18:00:00Z", r.urn
+    assert sandbox_plan.outputs["sandbox"]["expiresAt"] == "2026-12-01T18:00:00Z"
+
+
+def test_sandbox_reads_curated_only_and_writes_only_its_scratch(sandbox_plan):
+    policies = {
+        r.inputs["name"]: json.loads(r.inputs["policy"])
+        for r in sandbox_plan.of_type("aws:iam/rolePolicy:RolePolicy")
+    }
+    assert set(policies) == {"read-curated", "workspace"}
+    writes = [
+        res
+        for s in policies["read-curated"]["Statement"]
+        for res in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+        if any(
+            a.startswith("s3:Put") or a.startswith("s3:Delete")
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )
+    ]
+    assert writes == []
+    k8s = [
+        r
+        for r in sandbox_plan.resources
+        if r.type.startswith("kubernetes:") and r.type != "kubernetes:core/v1:Namespace"
+    ]
+    assert k8s and {r.inputs["metadata"]["namespace"] for r in k8s} == {"sandbox-demo"}
+
+
+def test_the_sandbox_plan_passes_its_own_destroy_check(demo):
+    targets = [r.urn for r in demo if not r.external]
+    assert sandbox.check_destroyable("sandbox-demo", demo, targets) == []
+    # Every managed type of the plan is one the check knows as a sandbox's own.
+    assert not any(
+        "is not part of any sandbox" in x for x in sandbox.check_destroyable("sandbox-demo", demo, targets)
+    )
+
+
+def _with(demo: list[StateResource], resource: StateResource) -> tuple[list[StateResource], list[str]]:
+    """The sandbox's state plus `resource`, which the destroy preview says it would delete."""
+    state = [*demo, resource]
+    return state, [*(r.urn for r in demo if not r.external), resource.urn]
+
+
+def _find(demo, type_):
+    return next(r for r in demo if r.type == type_)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        # Another stack's bucket (the lake), by its tags.
+        (lambda d: tagged(replace(_find(d, "aws:s3/bucket:Bucket"), urn="urn:x::lake"), stack="prod", environment="prod"),
+         "tagged stack='prod'"),
+        # A setting on a bucket the sandbox does not own.
+        (lambda d: replace(_find(d, "aws:s3/bucketPolicy:BucketPolicy"), urn="urn:x::pol",
+                           inputs={"bucket": "dataops-prod-curated-111122223333-eu-west-1"}), "is not the sandbox's"),
+        # A Kubernetes object in the hub's namespace, and a second namespace.
+        (lambda d: replace(_find(d, "kubernetes:core/v1:Service"), urn="urn:x::svc",
+                           inputs={"metadata": {"name": "proxy-public", "namespace": "jupyterhub"}}), "in namespace 'jupyterhub'"),
+        (lambda d: replace(_find(d, "kubernetes:core/v1:Namespace"), urn="urn:x::ns",
+                           inputs={"metadata": {"name": "data-science"}}), "namespace 'data-science' is not the sandbox's"),
+        # A policy on dev's role, and a pod identity for another namespace.
+        (lambda d: replace(_find(d, "aws:iam/rolePolicy:RolePolicy"), urn="urn:x::rp",
+                           inputs={"role": "dataops-dev-data-access"}), "role 'dataops-dev-data-access'"),
+        (lambda d: replace(_find(d, "aws:eks/podIdentityAssociation:PodIdentityAssociation"), urn="urn:x::pia",
+                           inputs={"namespace": "jupyterhub", "roleArn": "arn:aws:iam::1:role/x"}), "associates namespace"),
+        # Something no sandbox has: a cluster.
+        (lambda d: StateResource("urn:x::eks", "aws:eks/cluster:Cluster", inputs={"name": "dataops-dev"}),
+         "is not part of any sandbox"),
+        # Protection anywhere, and a read resource in the destroy set.
+        (lambda d: replace(_find(d, "kubernetes:core/v1:Secret"), urn="urn:x::s", protect=True), "is protected"),
+        (lambda d: replace(_find(d, "pulumi:pulumi:StackReference"), urn="urn:x::ref"), "read resource"),
+    ],
+)  # fmt: skip
+def test_destroy_check_refuses_anything_outside_the_sandbox(demo, change, reason):
+    state, targets = _with(demo, change(demo))
+    reasons = sandbox.check_destroyable("sandbox-demo", state, targets)
+    assert len(reasons) == 1 and reason in reasons[0], reasons
+
+
+def test_destroy_check_refuses_stacks_that_are_not_sandboxes(plans, demo):
+    dev = state_of(plans["dev"])
+    assert sandbox.check_destroyable("dev", dev, [r.urn for r in dev]) == [
+        "dev is not a sandbox stack (sandbox-<name>)"
+    ]
+    # Named like a sandbox, but holding dev's resources: none is marked as this sandbox's.
+    reasons = sandbox.check_destroyable("sandbox-dev", dev, [r.urn for r in dev if not r.external])
+    assert reasons and "none is marked as this sandbox's" in reasons[0]
+    assert sandbox.check_destroyable("sandbox-demo", demo, ["urn:pulumi:prod::dataops-platform::x"]) == [
+        "urn:pulumi:prod::dataops-platform::x would be deleted but is not in sandbox-demo's state"
+    ]
+
+
+# -- list, reap and destroy ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def backend(demo, plans) -> MemoryBackend:
+    b = MemoryBackend()
+    b.add("sandbox-old", renamed(demo, "sandbox-old"))  # expires 2026-12-01
+    b.add("sandbox-new", renamed(demo, "sandbox-new", expires="2027-01-01T00:00:00Z"))
+    b.add("dev", state_of(plans["dev"]))  # never a candidate
+    return b
+
+
+def test_list_shows_every_sandbox(backend, demo):
+    backend.add("sandbox-busy", renamed(demo, "sandbox-busy"), updating=True)
+    items = sandbox.sandboxes(backend)
+    assert [s.stack for s in items] == ["sandbox-busy", "sandbox-new", "sandbox-old"]
+    old = items[2]
+    assert (old.owner, old.created_at, old.state) == ("alice@example.com", "2026-11-28T18:00:00Z", "ok")
+    assert old.resources == len([r for r in demo if r.type != "pulumi:pulumi:Stack"])
+    text = sandbox.render_list(items, AFTER_EXPIRY, as_json=False)
+    assert "sandbox-old" in text and "(expired)" in text and "4d0h" in text and "updating" in text
+    doc = json.loads(sandbox.render_list(items, AFTER_EXPIRY, as_json=True))
+    assert [d["expired"] for d in doc] == [True, False, True] and doc[2]["ageHours"] == 96.0
+
+
+def test_reap_is_a_dry_run_unless_told(backend):
+    before = {k: list(v.resources) for k, v in backend.stacks_.items()}
+    outcomes = sandbox.reap(backend, AFTER_EXPIRY, act=False)
+    assert {(o.stack, o.result) for o in outcomes} == {
+        ("sandbox-old", "would-destroy"),
+        ("sandbox-new", "kept"),
+    }
+    assert {k: v.resources for k, v in backend.stacks_.items()} == before
+    assert not [c for c in backend.calls if c[0] in ("destroy", "remove")]
+
+
+def test_reap_destroys_expired_sandboxes_only_and_a_second_run_does_nothing(backend):
+    outcomes = sandbox.reap(backend, AFTER_EXPIRY, act=True)
+    assert [(o.stack, o.result) for o in outcomes] == [("sandbox-old", "destroyed"), ("sandbox-new", "kept")]
+    assert set(backend.stacks_) == {"sandbox-new", "dev"}
+    assert not [c for c in backend.calls if c[1] == "dev"]  # never even read
+    again = sandbox.reap(backend, AFTER_EXPIRY, act=True)
+    assert [(o.stack, o.result) for o in again] == [("sandbox-new", "kept")]
+    assert "1 kept" in sandbox.render_outcomes(again, "text", act=True)
+
+
+def test_reap_continues_past_a_failing_sandbox_and_retries_it_later(backend, demo):
+    backend.add("sandbox-also", renamed(demo, "sandbox-also"))
+    backend.failures[("sandbox-also", "destroy")] = "timeout deleting the bucket"
+    outcomes = sandbox.reap(backend, AFTER_EXPIRY, act=True)
+    results = {o.stack: (o.result, o.detail) for o in outcomes}
+    assert results["sandbox-also"] == ("failed", "stack sandbox-also: timeout deleting the bucket")
+    assert results["sandbox-old"][0] == "destroyed"  # after the failure, in name order
+    del backend.failures[("sandbox-also", "destroy")]
+    assert [o.result for o in sandbox.reap(backend, AFTER_EXPIRY, act=True) if o.stack == "sandbox-also"] == [
+        "destroyed"
+    ]
+
+
+def test_a_half_finished_reap_finishes_on_the_next_run(backend):
+    backend.failures[("sandbox-old", "remove")] = "backend unavailable"
+    assert next(o.result for o in sandbox.reap(backend, AFTER_EXPIRY, act=True)) == "failed"
+    assert backend.stacks_["sandbox-old"].resources == []  # destroyed, stack still there
+    del backend.failures[("sandbox-old", "remove")]
+    # With its resources gone, the expiry is no longer recorded anywhere: destroy it by name.
+    assert next(o.result for o in sandbox.reap(backend, AFTER_EXPIRY, act=True)) == "kept"
+    assert sandbox.destroy_one(backend, "sandbox-old", act=True).result == "destroyed"
+    assert "sandbox-old" not in backend.stacks_
+    assert sandbox.destroy_one(backend, "sandbox-old", act=True).result == "absent"  # and again
+
+
+def test_protected_or_foreign_sandboxes_are_refused_and_left_alone(backend, demo):
+    locked = [
+        replace(r, protect=True) if r.type == "aws:s3/bucket:Bucket" else r
+        for r in renamed(demo, "sandbox-locked")
+    ]
+    backend.add("sandbox-locked", locked)
+    outcome = next(o for o in sandbox.reap(backend, AFTER_EXPIRY, act=True) if o.stack == "sandbox-locked")
+    assert outcome.result == "refused" and "is protected" in outcome.detail
+    assert backend.stacks_["sandbox-locked"].resources == locked
+    assert sandbox.destroy_one(backend, "dev", act=True).result == "refused"
+    assert backend.stacks_["dev"].resources
+
+
+def test_filters_and_unknown_or_busy_sandboxes(backend, demo):
+    backend.add("sandbox-bob", [tagged(r, owner="bob@example.com") if "tags" in r.inputs else r
+                                for r in renamed(demo, "sandbox-bob") if r.type != "pulumi:pulumi:Stack"])  # fmt: skip
+    backend.add("sandbox-busy", renamed(demo, "sandbox-busy"), updating=True)
+    backend.add("sandbox-blank", [])
+    by_owner = sandbox.reap(backend, AFTER_EXPIRY, act=False, owner="bob@example.com")
+    assert [(o.stack, o.result) for o in by_owner] == [("sandbox-bob", "would-destroy")]
+    young = sandbox.reap(backend, AFTER_EXPIRY, act=False, older_than=timedelta(days=5))
+    assert {o.result for o in young if o.stack in ("sandbox-old", "sandbox-bob")} == {"kept"}
+    results = {o.stack: (o.result, o.detail) for o in sandbox.reap(backend, AFTER_EXPIRY, act=False)}
+    assert results["sandbox-busy"] == ("kept", "an update is in progress")
+    assert results["sandbox-blank"][1].startswith("no expiry recorded")
+
+
+def test_markdown_summary_for_the_scheduled_reaper(backend):
+    text = sandbox.render_outcomes(sandbox.reap(backend, AFTER_EXPIRY, act=False), "markdown", act=False)
+    assert text.startswith("### Sandbox reaper (dry run: nothing was changed)")
+    assert "| `sandbox-old` | would-destroy |" in text
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def dataops(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dataops", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("create", "Bad_Name", "--owner", "a@example.com"), "sandbox name 'Bad_Name'"),
+        (("create", "demo"), "--owner: required"),
+        (
+            ("create", "demo", "--owner", "a@example.com", "--ttl", "99d"),
+            "longer than the template's maxTtlHours",
+        ),
+        (("reap", "--older-than", "soon"), "--older-than 'soon': not a duration"),
+        (("destroy", "x_y"), "sandbox name 'x_y'"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(args, message):
+    result = dataops("sandbox", *args)
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("pulumi") is not None, reason="a Pulumi CLI is installed here")
+def test_cli_without_the_pulumi_cli_says_so():
+    result = dataops("sandbox", "list")
+    assert result.returncode == 2 and "the Pulumi CLI is not on PATH" in result.stderr
+    assert "Traceback" not in result.stderr
