@@ -228,6 +228,10 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
     return out
 
 
+CPU_QUANTITY_RE = re.compile(r"^\d+(\.\d+)?m?$")
+MEMORY_QUANTITY_RE = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+
+
 def parse_time(value: str) -> datetime | None:
     """An ISO 8601 time with its UTC offset (`2026-11-28T18:00:00Z`); None if it is not one."""
     try:
@@ -285,6 +289,17 @@ def _sandbox_rules(cfg: StackConfig, add: Any) -> None:
             True,
             "the hub belongs to the host stack; a sandbox runs its own server",
             "set notebooks.enabled to false",
+        )
+    if not CPU_QUANTITY_RE.match(box.notebook_cpu):
+        add(
+            "sandbox.notebookCpu", box.notebook_cpu, "not a Kubernetes CPU quantity", 'write e.g. "1" or 500m'
+        )
+    if not MEMORY_QUANTITY_RE.match(box.notebook_memory):
+        add(
+            "sandbox.notebookMemory",
+            box.notebook_memory,
+            "not a Kubernetes memory quantity",
+            "write e.g. 4Gi",
         )
     host = box.host_stack.split("/")[-1]
     if not NAME_RE.match(host) or host.startswith("sandbox-"):

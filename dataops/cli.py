@@ -127,10 +127,12 @@ def _estimate_changes(root: Path, pairs: list[tuple[str, Plan, Plan]]) -> list[s
     tables = estimate.load_tables(root)
     out = []
     for label, a, b in pairs:
-        region = tables.prices["region"]
+        region, host = tables.prices["region"], None
         if b.resources:
-            region = load_config(b.stack, root)[1].region
-        sides = [(estimate.cost(p, tables, region), estimate.deploy_time(p, tables)) for p in (a, b)]
+            cfg = load_config(b.stack, root)[1]
+            region = cfg.region
+            host = build_plan(cfg.host_stack, root) if cfg.environment == "sandbox" else None
+        sides = [(estimate.cost(p, tables, region, host), estimate.deploy_time(p, tables)) for p in (a, b)]
         out.append(estimate.change_line(label, sides[0], sides[1]))
     return out
 
@@ -196,7 +198,8 @@ def _estimate_inputs(stack: str, root: Path, config: Path | None) -> tuple[Plan,
 
         from dataops import sandbox
 
-        rendered = sandbox.render(root, stack, "estimate", None, datetime.now(UTC))
+        # A fixed time: the same sandbox renders the same stack file, so its plan is cached.
+        rendered = sandbox.render(root, stack, "estimate", None, datetime(2026, 1, 1, tzinfo=UTC))
         with tempfile.TemporaryDirectory(prefix="dataops-estimate-") as tmp:
             config = Path(tmp) / f"Pulumi.{stack}.yaml"
             config.write_text(yaml.safe_dump(rendered.document))

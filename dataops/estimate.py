@@ -17,6 +17,7 @@ a slow resource of another component although they are not on its cluster.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -145,9 +146,9 @@ def cost(plan: Plan, tables: Tables, region: str, host: Plan | None = None) -> C
         elif t == "aws:kms/key:Key":
             line.what, line.fixed = "KMS key", tables.unit("kmsKeyMonth")
         elif t == "aws:s3/bucket:Bucket":
-            gb = _bucket_gb(r, a)
-            line.what = f"S3 Standard, {gb:g} GB (assumed)"
-            line.usage = tables.prices["s3GbMonth"]["STANDARD"] * gb
+            gb, storage_class = _bucket_gb(r, a), _storage_class(plan, r, a["dataAgeDays"])
+            line.what = f"S3 {storage_class}, {gb:g} GB (assumed)"
+            line.usage = tables.prices["s3GbMonth"][storage_class] * gb
         elif t == "aws:ecr/repository:Repository":
             line.what, line.usage = f"ECR storage, {a['ecrGb']:g} GB", tables.unit("ecrGbMonth") * a["ecrGb"]
         elif t == "aws:cloudwatch/logGroup:LogGroup":
@@ -177,6 +178,22 @@ def _bucket_gb(r: PlannedResource, a: dict[str, float]) -> float:
         sandbox = (r.inputs.get("tags") or {}).get("environment") == "sandbox"
         return a["sandboxScratchGb"] if sandbox else a["workspaceGb"]
     return a["lakeGbPerZone"]
+
+
+def _storage_class(plan: Plan, bucket: PlannedResource, age_days: float) -> str:
+    """The class the bucket's lifecycle has moved data of the assumed age into."""
+    found, reached = "STANDARD", -1.0
+    for config in plan.attached_to(
+        bucket, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    ):
+        for rule in config.inputs.get("rules") or []:
+            if rule.get("status") != "Enabled":
+                continue
+            for step in rule.get("transitions") or []:
+                days = float(step.get("days", 0))
+                if reached < days <= age_days:
+                    found, reached = step["storageClass"], days
+    return found
 
 
 def _instance(tables: Tables, type_: str) -> dict[str, Any] | None:
@@ -221,21 +238,25 @@ def _node_group(
     return True
 
 
-def _quantity(value: str) -> float:
-    """A Kubernetes CPU or memory quantity in cores or GiB."""
-    units = {
-        "m": 1e-3,
-        "Ki": 2**-20,
-        "Mi": 2**-10,
-        "Gi": 1.0,
-        "Ti": 2**10,
-        "G": 1e9 / 2**30,
-        "M": 1e6 / 2**30,
-    }
-    for suffix, factor in sorted(units.items(), key=lambda kv: -len(kv[0])):
-        if value.endswith(suffix):
-            return float(value[: -len(suffix)]) * factor
-    return float(value)
+_CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
+_MEMORY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+_MEMORY_FACTOR = {  # to GiB (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/)
+    None: 2**-30, "Ki": 2**-20, "Mi": 2**-10, "Gi": 1.0, "Ti": 2**10, "Pi": 2**20, "Ei": 2**30,
+    "k": 1e3 / 2**30, "M": 1e6 / 2**30, "G": 1e9 / 2**30,
+    "T": 1e12 / 2**30, "P": 1e15 / 2**30, "E": 1e18 / 2**30,
+}  # fmt: skip
+
+
+def cpu_cores(value: str) -> float | None:
+    """A Kubernetes CPU quantity (`500m`, `2`) in cores; None if it is not one."""
+    match = _CPU.match(value.strip())
+    return None if not match else float(match.group(1)) * (1e-3 if match.group(2) else 1.0)
+
+
+def memory_gib(value: str) -> float | None:
+    """A Kubernetes memory quantity (`4Gi`, `512M`, `1073741824`) in GiB; None if it is not one."""
+    match = _MEMORY.match(value.strip())
+    return None if not match else float(match.group(1)) * _MEMORY_FACTOR[match.group(2)]
 
 
 def _pod_share(r: PlannedResource, host: Plan, tables: Tables, line: CostLine, out: Cost) -> bool:
@@ -252,10 +273,11 @@ def _pod_share(r: PlannedResource, host: Plan, tables: Tables, line: CostLine, o
         return False
     container = r.inputs["spec"]["template"]["spec"]["containers"][0]
     requests = container.get("resources", {}).get("requests", {})
-    share = max(
-        _quantity(str(requests.get("cpu", "0"))) / float(instance["vcpu"]),
-        _quantity(str(requests.get("memory", "0"))) / float(instance["memGiB"]),
-    )
+    cpu, memory = cpu_cores(str(requests.get("cpu", "0"))), memory_gib(str(requests.get("memory", "0")))
+    if cpu is None or memory is None:
+        out.unpriced.append(f"{r.name}: requests {requests} are not Kubernetes quantities")
+        return False
+    share = max(cpu / float(instance["vcpu"]), memory / float(instance["memGiB"]))
     hours = tables.assumptions["sandboxServerHoursPerMonth"]
     line.what = f"notebook server: {share:.0%} of a {type_} for {hours:g} h"
     line.usage = share * float(instance["hour"]) * hours

@@ -2,9 +2,10 @@
 
 An offline plan is a function of its inputs only: the program (`__main__.py`, `components/`),
 the engine and fake cloud (`dataops/`), the project and stack files (a consumer reads its
-owner's), the image build contexts (`images/`, whose digest names the dev image), the Python
-version and the installed packages. `inputs_key` hashes exactly these, so editing any of them
-is a miss; `tests/dataops/test_plan_cache.py` checks that a plan reads no file outside them.
+owner's, a sandbox its host's), the image build contexts (`images/`, whose digest names the
+dev image), the Python version and the installed packages. `inputs_key` hashes exactly these,
+so editing any of them is a miss; `tests/dataops/test_plan_cache.py` checks that a plan reads
+no file outside them.
 A plan of a git revision is keyed by the revision's tree id (`revision_key`).
 
 Entries are JSON files in `.dataops-cache/plans/` under the project (ignored by git), written
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dataops.plan import Plan
 
-FORMAT = "1"  # bump when the cached document's shape changes
+FORMAT = "2"  # bump when the cached document's shape changes
 KEEP = 200
 INPUT_DIRS = ("components", "dataops", "images")
 INPUT_FILES = ("__main__.py", "Pulumi.yaml")
@@ -39,9 +40,13 @@ def directory(root: Path) -> Path | None:
     return Path(setting) if setting else root / ".dataops-cache" / "plans"
 
 
-def input_files(root: Path) -> list[Path]:
-    """Every file of the project an offline plan may read, in a stable order."""
-    files = [root / name for name in INPUT_FILES] + sorted(root.glob("Pulumi.*.yaml"))
+def input_files(root: Path, stack: str | None = None) -> list[Path]:
+    """Every file of the project an offline plan of `stack` may read, in a stable order: the
+    environments' stack files and the stack's own (a sandbox's is not shared with the others)."""
+    from dataops.stack_files import known_stacks
+
+    stacks = sorted({*known_stacks(root), *([stack] if stack else [])})
+    files = [root / name for name in INPUT_FILES] + [root / f"Pulumi.{s}.yaml" for s in stacks]
     for name in INPUT_DIRS:
         for dirpath, dirnames, filenames in os.walk(root / name):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
@@ -64,7 +69,7 @@ def inputs_key(root: Path, stack: str, config_path: Path | None = None) -> str:
     digest.update(f"\0stack\0{stack}\0".encode())
     if config_path is not None:
         digest.update(b"\0config\0" + _read(config_path))
-    for path in input_files(root):
+    for path in input_files(root, stack):
         digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
         digest.update(hashlib.sha256(_read(path)).digest())
     return digest.hexdigest()

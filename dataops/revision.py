@@ -84,23 +84,26 @@ import json, sys
 from dataops.plan import PlanError, build_plan
 for stack in sys.argv[1:]:
     try:
-        print(json.dumps({"stack": stack, "plan": build_plan(stack).to_dict()}))
+        plan = build_plan(stack)
+        doc = plan.to_dict() | {"warnings": list(getattr(plan, "warnings", []))}
+        for entry, resource in zip(doc["resources"], plan.resources):
+            entry["custom"] = getattr(resource, "custom", True)  # components are not custom
+        print(json.dumps({"stack": stack, "plan": doc}))
     except PlanError as exc:
         print(json.dumps({"stack": stack, "error": exc.lines[0]}))
 """
 
 
-def _plan_all(tree: Path, stacks: list[str], ref: str) -> dict[str, Plan]:
+def _python_in(tree: Path, *args: str) -> subprocess.CompletedProcess:
+    """This interpreter, on the revision's own code (its worktree is the working directory)."""
     env = os.environ | {"DATAOPS_PLAN_CACHE": "off"}  # the worktree, and any cache in it, is temporary
-    result = subprocess.run(
-        [sys.executable, "-c", _BATCH, *stacks],
-        cwd=tree,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-        env=env,
+    return subprocess.run(
+        [sys.executable, *args], cwd=tree, capture_output=True, text=True, timeout=1200, check=False, env=env
     )
+
+
+def _plan_all(tree: Path, stacks: list[str], ref: str) -> dict[str, Plan]:
+    result = _python_in(tree, "-c", _BATCH, *stacks)
     if result.returncode != 0:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             return dict(zip(stacks, pool.map(lambda s: _plan_in(tree, s, ref), stacks), strict=True))
@@ -119,16 +122,7 @@ def _plan_all(tree: Path, stacks: list[str], ref: str) -> dict[str, Plan]:
 
 def _plan_in(tree: Path, stack: str, ref: str) -> Plan:
     """The revision's own program and tooling evaluate its own stack files."""
-    env = os.environ | {"DATAOPS_PLAN_CACHE": "off"}  # the worktree, and any cache in it, is temporary
-    result = subprocess.run(
-        [sys.executable, "-m", "dataops", "plan", "--stack", stack, "--json"],
-        cwd=tree,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env=env,
-    )
+    result = _python_in(tree, "-m", "dataops", "plan", "--stack", stack, "--json")
     if result.returncode != 0:
         first = (result.stderr.strip().splitlines() or ["no output"])[0].removeprefix("error: ")
         raise PlanError([f"--base {ref}: stack {stack} does not evaluate at that revision: {first}"])

@@ -155,12 +155,33 @@ def create(backend: Backend, sandbox: Rendered, *, preview: bool) -> str:
             raise PlanError(
                 [f"sandbox {sandbox.stack} already exists; fix: choose another name, or destroy it first"]
             )
-        backend.create(sandbox.stack, sandbox.config)
-        summary = backend.up(sandbox.stack, preview_only=preview)
     except BackendError as exc:
         raise PlanError([str(exc)]) from None
+    try:
+        backend.create(sandbox.stack, sandbox.config)  # removes the stack again if configuring fails
+    except BackendError as exc:
+        raise PlanError([str(exc)]) from None
+    try:
+        summary = backend.up(sandbox.stack, preview_only=preview)
+    except BackendError as exc:
+        if preview:
+            _forget(backend, sandbox.stack)
+        # A failed `up` keeps its stack: what it did create carries the expiry tags, so the
+        # reaper (or `destroy`) removes it.
+        raise PlanError([str(exc)]) from None
+    if preview:
+        _forget(backend, sandbox.stack)  # a preview leaves nothing behind
     verb = "previewed" if preview else "created"
     return f"{sandbox.stack}: {verb} ({summary}); expires {sandbox.expires_at}"
+
+
+def _forget(backend: Backend, stack: str) -> None:
+    """Remove a stack that holds nothing (best effort: the reaper removes empty sandboxes too)."""
+    try:
+        if any(info.name == stack for info in backend.stacks()) and not _managed(backend.state(stack)):
+            backend.remove(stack)
+    except BackendError:
+        pass
 
 
 # -- list ---------------------------------------------------------------------------------------
@@ -217,7 +238,7 @@ def sandboxes(backend: Backend) -> list[Sandbox]:
         except BackendError as exc:
             out.append(Sandbox(info.name, None, None, None, info.resource_count or 0, f"unreadable: {exc}"))
             continue
-        managed = [r for r in resources if r.type != "pulumi:pulumi:Stack"]
+        managed = _managed(resources)
         state = "updating" if info.update_in_progress else ("ok" if managed else "empty")
         out.append(Sandbox(info.name, **_recorded(resources), resources=len(managed), state=state))
     return out
@@ -262,8 +283,8 @@ def _duration(delta: timedelta | None) -> str:
 
 
 def check_destroyable(stack: str, resources: list[StateResource], targets: list[str]) -> list[str]:
-    """Why `stack` must not be destroyed (empty: it may be). `targets` are the URNs a destroy
-    preview would delete; each must be a resource of this sandbox's own."""
+    """Why `stack` must not be destroyed (empty: it may be). Every managed resource of the state,
+    and every URN a destroy preview would delete (`targets`), must be this sandbox's own."""
     if not stack.startswith(PREFIX) or not NAME_RE.match(stack):
         return [f"{stack} is not a sandbox stack (sandbox-<name>)"]
     reasons = []
@@ -282,7 +303,10 @@ def check_destroyable(stack: str, resources: list[StateResource], targets: list[
         r.inputs.get("bucket") for r in managed if r.type == "aws:s3/bucket:Bucket" and _own_tags(r, stack)
     }
     roles = {r.inputs.get("name") for r in managed if r.type == "aws:iam/role:Role" and _own_tags(r, stack)}
-    for urn in targets:
+    # Every managed resource of the state is checked, not only those the preview named: a
+    # preview can miss what a concurrent `up` adds, and only checked URNs are ever destroyed.
+    checked = [r.urn for r in _managed(resources)]
+    for urn in dict.fromkeys([*checked, *targets]):
         r = by_urn.get(urn)
         if r is None:
             reasons.append(f"{urn} would be deleted but is not in {stack}'s state")
@@ -347,24 +371,42 @@ class Outcome:
     detail: str
 
 
+def _managed(resources: list[StateResource]) -> list[StateResource]:
+    """What a destroy deletes in the cloud: not the stack itself, its providers or read resources."""
+    return [
+        r
+        for r in resources
+        if r.type != "pulumi:pulumi:Stack" and not r.type.startswith("pulumi:providers:") and not r.external
+    ]
+
+
 def destroy_one(backend: Backend, stack: str, *, act: bool) -> Outcome:
-    """Check, then (with `act`) destroy and remove one sandbox. Safe to repeat: a sandbox whose
-    resources are already gone is only removed."""
+    """Check, then (with `act`) destroy exactly the checked resources and remove the stack once
+    nothing managed is left. Safe to repeat: a sandbox whose resources are gone is only removed."""
     try:
         if not any(info.name == stack for info in backend.stacks()):
             return Outcome(stack, "absent", "no such sandbox (already removed?)")
         resources = backend.state(stack)
-        reasons = check_destroyable(stack, resources, backend.destroy_targets(stack))
+        targets = backend.destroy_targets(stack)
+        reasons = check_destroyable(stack, resources, targets)
     except BackendError as exc:
         return Outcome(stack, "failed", str(exc))
     if reasons:
         return Outcome(stack, "refused", "; ".join(reasons))
-    count = sum(1 for r in resources if r.type != "pulumi:pulumi:Stack")
+    count = len(_managed(resources))
     if not act:
         return Outcome(stack, "would-destroy", f"{count} resources; run again with --yes to destroy")
     try:
         if count:
-            backend.destroy(stack)
+            backend.destroy(stack, [r.urn for r in _managed(resources)])
+        left = _managed(backend.state(stack))
+        if left:
+            return Outcome(
+                stack,
+                "failed",
+                f"{len(left)} resources remain after the destroy (added meanwhile?): "
+                f"{', '.join(r.urn for r in left[:3])}; the stack was kept",
+            )
         backend.remove(stack)
     except BackendError as exc:
         return Outcome(stack, "failed", str(exc))
@@ -384,6 +426,8 @@ def select(
             kept.append(Outcome(s.stack, "kept", "an update is in progress"))
         elif s.state.startswith("unreadable"):
             kept.append(Outcome(s.stack, "failed", s.state))
+        elif s.state == "empty":
+            chosen.append(s)  # nothing to delete (a failed create, or a finished destroy): removed
         elif s.expires_at is None:
             kept.append(Outcome(s.stack, "kept", "no expiry recorded; destroy it by name if it should go"))
         elif not s.expired(now):

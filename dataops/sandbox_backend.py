@@ -49,7 +49,8 @@ class Backend(Protocol):
         ...
 
     def create(self, stack: str, config: dict[str, str]) -> None:
-        """A new stack with this config; BackendError if it exists."""
+        """A new stack with this config; BackendError if it exists. If the config cannot be set,
+        the new stack is removed again."""
         ...
 
     def up(self, stack: str, *, preview_only: bool) -> str:
@@ -64,21 +65,23 @@ class Backend(Protocol):
         """The URNs `destroy` would delete (a preview; nothing changes)."""
         ...
 
-    def destroy(self, stack: str) -> None: ...
+    def destroy(self, stack: str, targets: list[str]) -> None:
+        """Destroy exactly these URNs (the ones the caller checked) and nothing else."""
+        ...
 
     def remove(self, stack: str) -> None:
-        """Remove the stack and its config; refused by the backend while it has resources."""
+        """Remove the stack and its config. Callers first make sure that nothing but the stack's
+        own bookkeeping (its root resource, providers) is left in its state."""
         ...
 
 
 class AutomationBackend:
-    """The Pulumi Automation API, on the project in `work_dir` (needs the Pulumi CLI)."""
+    """The Pulumi Automation API, on the project in `work_dir` (needs the Pulumi CLI). Every
+    failure becomes a one-line BackendError naming the stack."""
 
     def __init__(self, work_dir: Path, on_output: Any = None):
-        try:
-            from pulumi import automation as auto
-        except ImportError as exc:  # pragma: no cover - the SDK is a locked dependency
-            raise BackendError(f"the Pulumi Automation API is not importable: {exc}") from None
+        from pulumi import automation as auto
+
         self._auto = auto
         self._work_dir = str(work_dir)
         self._on_output = on_output
@@ -89,49 +92,52 @@ class AutomationBackend:
                 "the Pulumi CLI is not on PATH; fix: install it (https://www.pulumi.com/docs/install/) "
                 "and run `pulumi login` for your backend"
             ) from None
-        except (self._auto.CommandError, OSError) as exc:
+        except Exception as exc:  # the CLI's own errors, a CLI too old for the SDK, ...
             raise BackendError(f"cannot start the Pulumi CLI: {_first_line(exc)}") from None
 
-    def _select(self, stack: str) -> Any:
+    def _call(self, what: str, action: Any) -> Any:
         try:
-            return self._auto.select_stack(stack, work_dir=self._work_dir)
-        except (self._auto.CommandError, OSError) as exc:
-            raise BackendError(f"stack {stack}: {_first_line(exc)}") from None
+            return action()
+        except self._auto.StackAlreadyExistsError:
+            raise BackendError(f"{what}: the stack already exists") from None
+        except Exception as exc:  # CommandError, or the SDK's RuntimeError on a broken event stream
+            raise BackendError(f"{what}: {_first_line(exc)}") from None
+
+    def _select(self, stack: str) -> Any:
+        return self._call(f"stack {stack}", lambda: self._auto.select_stack(stack, work_dir=self._work_dir))
 
     def stacks(self) -> list[StackInfo]:
-        try:
-            summaries = self._workspace.list_stacks()
-        except (self._auto.CommandError, OSError) as exc:
-            raise BackendError(
-                f"cannot list stacks (run `pulumi login` first?): {_first_line(exc)}"
-            ) from None
+        summaries = self._call("listing stacks (run `pulumi login` first?)", self._workspace.list_stacks)
         return [
             StackInfo(s.name.split("/")[-1], s.resource_count, s.last_update, bool(s.update_in_progress))
             for s in summaries
         ]
 
     def create(self, stack: str, config: dict[str, str]) -> None:
+        created = self._call(
+            f"stack {stack}", lambda: self._auto.create_stack(stack, work_dir=self._work_dir)
+        )
+        values = {k: self._auto.ConfigValue(v) for k, v in config.items()}
         try:
-            created = self._auto.create_stack(stack, work_dir=self._work_dir)
-            created.set_all_config({k: self._auto.ConfigValue(v) for k, v in config.items()})
-        except self._auto.StackAlreadyExistsError:
-            raise BackendError(f"stack {stack} already exists") from None
-        except (self._auto.CommandError, OSError) as exc:
-            raise BackendError(f"stack {stack}: {_first_line(exc)}") from None
+            self._call(f"stack {stack}: setting its config", lambda: created.set_all_config(values))
+        except BackendError:
+            self._call(f"stack {stack}", lambda: self._workspace.remove_stack(stack))
+            raise
 
     def up(self, stack: str, *, preview_only: bool) -> str:
         selected = self._select(stack)
-        try:
-            if preview_only:
-                changes = selected.preview(on_output=self._on_output).change_summary
-            else:
-                changes = selected.up(on_output=self._on_output).summary.resource_changes or {}
-        except (self._auto.CommandError, OSError) as exc:
-            raise BackendError(f"stack {stack}: {_first_line(exc)}") from None
+        if preview_only:
+            changes = self._call(
+                f"stack {stack}", lambda: selected.preview(on_output=self._on_output)
+            ).change_summary
+        else:
+            result = self._call(f"stack {stack}", lambda: selected.up(on_output=self._on_output))
+            changes = result.summary.resource_changes or {}
         return ", ".join(f"{op} {n}" for op, n in sorted(changes.items())) or "no changes"
 
     def state(self, stack: str) -> list[StateResource]:
-        deployment = self._select(stack).export_stack().deployment or {}
+        selected = self._select(stack)
+        deployment = self._call(f"stack {stack}: reading its state", selected.export_stack).deployment or {}
         return [
             StateResource(
                 urn=r["urn"],
@@ -155,23 +161,19 @@ class AutomationBackend:
             ):
                 urns.append(pre.metadata.urn)
 
-        try:
-            self._select(stack).preview_destroy(on_event=collect)
-        except (self._auto.CommandError, OSError) as exc:
-            raise BackendError(f"stack {stack}: destroy preview failed: {_first_line(exc)}") from None
+        selected = self._select(stack)
+        self._call(f"stack {stack}: destroy preview", lambda: selected.preview_destroy(on_event=collect))
         return urns
 
-    def destroy(self, stack: str) -> None:
-        try:
-            self._select(stack).destroy(on_output=self._on_output)
-        except (self._auto.CommandError, OSError) as exc:
-            raise BackendError(f"stack {stack}: destroy failed: {_first_line(exc)}") from None
+    def destroy(self, stack: str, targets: list[str]) -> None:
+        selected = self._select(stack)
+        self._call(
+            f"stack {stack}: destroy", lambda: selected.destroy(target=targets, on_output=self._on_output)
+        )
 
     def remove(self, stack: str) -> None:
-        try:
-            self._workspace.remove_stack(stack)
-        except (self._auto.CommandError, OSError) as exc:
-            raise BackendError(f"stack {stack}: removing the stack failed: {_first_line(exc)}") from None
+        # --force: what is left is the stack's root resource and providers (the caller checked).
+        self._call(f"stack {stack}: removing it", lambda: self._workspace.remove_stack(stack, force=True))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from components.config import Source
+if TYPE_CHECKING:  # the config model (pydantic) loads only when a stack file is read
+    from components.config import Source
 
 OFFLINE_SECRET = "offline-placeholder-secret"  # noqa: S105 - stands in for ciphertext
 STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
@@ -39,7 +40,10 @@ class StackFiles:
 
 
 def known_stacks(root: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+    """The project's environments. Sandbox stack files (`Pulumi.sandbox-*.yaml`, which the
+    Automation API writes next to the project and git ignores) are not among them."""
+    names = (p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+    return sorted(n for n in names if not n.startswith("sandbox-"))
 
 
 def _read_yaml(path: Path) -> Any:
@@ -104,6 +108,8 @@ def _namespaced(project: str, key: Any) -> str:
 
 
 def load(root: Path, stack: str, config_path: Path | None = None) -> StackFiles:
+    from components.config import Source
+
     project_file = root / "Pulumi.yaml"
     project_doc = _read_yaml(project_file)
     if not isinstance(project_doc, dict) or not isinstance(project_doc.get("name"), str):

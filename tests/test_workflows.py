@@ -116,3 +116,6 @@ def test_sandbox_workflow_reaps_daily_and_cleans_up_pull_request_sandboxes():
     closed = jobs["pull-request-closed"]
     assert "closed" in closed["if"] and "'sandbox'" in closed["if"]
     assert 'sandbox destroy "pr-${NUMBER}" --yes' in " ".join(s.get("run", "") for s in steps(closed))
+    checkout = next(s for s in steps(closed) if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"  # not the PR's code
+    assert wf["concurrency"]["group"] == "sandboxes"

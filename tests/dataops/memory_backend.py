@@ -37,6 +37,9 @@ class MemoryBackend:
         self.failures: dict[tuple[str, str], str] = {}
         """(stack, operation) -> error message."""
         self.calls: list[tuple[str, str]] = []
+        self.destroyed: list[str] = []
+        """Every URN a destroy deleted, in order."""
+        self.added_during_destroy: list[StateResource] = []
         self._program = program or (lambda _stack, _config: [])
 
     def add(self, name: str, resources: list[StateResource], *, updating: bool = False) -> None:
@@ -75,15 +78,26 @@ class MemoryBackend:
     def destroy_targets(self, stack: str) -> list[str]:
         return [r.urn for r in self._op(stack, "destroy_targets").resources if not r.external]
 
-    def destroy(self, stack: str) -> None:
+    def destroy(self, stack: str, targets: list[str]) -> None:
         s = self._op(stack, "destroy")
-        if any(r.protect for r in s.resources):
+        doomed = set(targets)
+        if any(r.protect for r in s.resources if r.urn in doomed):
             raise BackendError(f"stack {stack}: refusing to delete protected resources")
-        s.resources = []
+        s.resources = [r for r in s.resources if r.urn not in doomed]
+        self.destroyed.extend(targets)
+        if self.added_during_destroy:  # a concurrent `up` elsewhere
+            s.resources += self.added_during_destroy
+            self.added_during_destroy = []
 
     def remove(self, stack: str) -> None:
         s = self._op(stack, "remove")
-        if any(not r.external for r in s.resources):
+        if any(
+            r.custom
+            and not r.external
+            and r.type != "pulumi:pulumi:Stack"
+            and not r.type.startswith("pulumi:providers:")
+            for r in s.resources
+        ):
             raise BackendError(f"stack {stack}: still has resources; destroy them first")
         del self.stacks_[stack]
 

@@ -109,6 +109,37 @@ def test_cost_of_a_small_plan_worked_out_by_hand():
     assert c.fixed == 256.0
 
 
+def test_lake_data_is_priced_in_the_class_its_lifecycle_reached(plans):
+    by_name = {line.resource: line for line in estimate.cost(plans["prod"], TABLES, "eu-west-1").lines}
+    # raw: STANDARD_IA after 30 days, GLACIER_IR after 180 (Pulumi.prod.yaml); the data is 180 days old.
+    assert by_name["lake-raw-bucket"].what == "S3 GLACIER_IR, 500 GB (assumed)"
+    assert by_name["lake-raw-bucket"].usage == round(500 * TABLES.prices["s3GbMonth"]["GLACIER_IR"], 2)
+    assert by_name["lake-curated-bucket"].what.startswith("S3 INTELLIGENT_TIERING")
+    assert by_name["lake-analytics-bucket"].what.startswith("S3 STANDARD,")
+    younger = copy.deepcopy(TABLES)
+    younger.assumptions["dataAgeDays"] = 60
+    raw = next(
+        x for x in estimate.cost(plans["prod"], younger, "eu-west-1").lines if x.resource == "lake-raw-bucket"
+    )
+    assert raw.what.startswith("S3 STANDARD_IA")
+
+
+@pytest.mark.parametrize(
+    ("text", "cores", "gib"),
+    [("500m", 0.5, None), ("2", 2.0, None), ("4Gi", None, 4.0), ("512Mi", None, 0.5),
+     ("1073741824", None, 1.0), ("1G", None, 1e9 / 2**30), ("1Ti", None, 1024.0)],
+)  # fmt: skip
+def test_kubernetes_quantities(text, cores, gib):
+    if cores is not None:
+        assert estimate.cpu_cores(text) == cores
+    if gib is not None:
+        assert estimate.memory_gib(text) == pytest.approx(gib)
+
+
+def test_bad_quantities_are_none_not_a_crash():
+    assert estimate.cpu_cores("one") is None and estimate.memory_gib("4 GB") is None
+
+
 def test_unknown_prices_are_reported_never_zero():
     t = small_tables()
     p = plan(

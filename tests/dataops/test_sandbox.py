@@ -75,8 +75,7 @@ def test_create_deploys_once_and_refuses_an_existing_name(demo):
     backend = MemoryBackend(program=lambda _stack, _config: demo)
     rendered = sandbox.render(ROOT, "demo", "alice@example.com", "3d", NOW)
     assert sandbox.create(backend, rendered, preview=True).startswith("sandbox-demo: previewed")
-    assert backend.stacks_["sandbox-demo"].resources == []  # a preview deploys nothing
-    del backend.stacks_["sandbox-demo"]
+    assert backend.stacks_ == {}  # a preview leaves no stack behind
     assert "created" in sandbox.create(backend, rendered, preview=False)
     assert backend.stacks_["sandbox-demo"].config == rendered.config
     calls = list(backend.calls)
@@ -238,7 +237,7 @@ def test_list_shows_every_sandbox(backend, demo):
     assert [s.stack for s in items] == ["sandbox-busy", "sandbox-new", "sandbox-old"]
     old = items[2]
     assert (old.owner, old.created_at, old.state) == ("alice@example.com", "2026-11-28T18:00:00Z", "ok")
-    assert old.resources == len([r for r in demo if r.type != "pulumi:pulumi:Stack"])
+    assert old.resources == len(sandbox._managed(demo)) == 31  # not the stack, providers or reads
     text = sandbox.render_list(items, AFTER_EXPIRY, as_json=False)
     assert "sandbox-old" in text and "(expired)" in text and "4d0h" in text and "updating" in text
     doc = json.loads(sandbox.render_list(items, AFTER_EXPIRY, as_json=True))
@@ -282,13 +281,37 @@ def test_reap_continues_past_a_failing_sandbox_and_retries_it_later(backend, dem
 def test_a_half_finished_reap_finishes_on_the_next_run(backend):
     backend.failures[("sandbox-old", "remove")] = "backend unavailable"
     assert next(o.result for o in sandbox.reap(backend, AFTER_EXPIRY, act=True)) == "failed"
-    assert backend.stacks_["sandbox-old"].resources == []  # destroyed, stack still there
+    assert sandbox._managed(backend.stacks_["sandbox-old"].resources) == []  # destroyed, stack kept
     del backend.failures[("sandbox-old", "remove")]
-    # With its resources gone, the expiry is no longer recorded anywhere: destroy it by name.
-    assert next(o.result for o in sandbox.reap(backend, AFTER_EXPIRY, act=True)) == "kept"
-    assert sandbox.destroy_one(backend, "sandbox-old", act=True).result == "destroyed"
+    # Nothing is left to delete, so the next run only removes the stack.
+    again = sandbox.reap(backend, AFTER_EXPIRY, act=True)
+    assert next((o.result, o.detail) for o in again) == ("destroyed", "0 resources deleted, stack removed")
     assert "sandbox-old" not in backend.stacks_
     assert sandbox.destroy_one(backend, "sandbox-old", act=True).result == "absent"  # and again
+
+
+def test_only_checked_resources_are_destroyed_and_late_additions_keep_the_stack(backend, demo):
+    late = StateResource("urn:pulumi:sandbox-old::p::aws:s3/bucket:Bucket::late", "aws:s3/bucket:Bucket",
+                         inputs={"tags": {"stack": "sandbox-old", "environment": "sandbox"}})  # fmt: skip
+    backend.added_during_destroy = [late]  # an `up` that ran between the check and the destroy
+    outcome = sandbox.destroy_one(backend, "sandbox-old", act=True)
+    assert (
+        outcome.result == "failed" and "1 resources remain" in outcome.detail and late.urn in outcome.detail
+    )
+    assert late.urn not in backend.destroyed and "sandbox-old" in backend.stacks_
+    checked = {
+        r.urn for r in renamed(demo, "sandbox-old") if not r.external and r.type != "pulumi:pulumi:Stack"
+    }
+    assert set(backend.destroyed) == {u for u in checked if "pulumi:providers:" not in u}
+
+
+def test_a_foreign_resource_in_the_state_is_refused_even_if_the_preview_omits_it(demo):
+    foreign = tagged(replace(next(r for r in demo if r.type == "aws:s3/bucket:Bucket"), urn="urn:x::lake"),
+                     stack="prod", environment="prod")  # fmt: skip
+    state = [*demo, foreign]
+    targets = [r.urn for r in demo if not r.external]  # the preview did not list it
+    reasons = sandbox.check_destroyable("sandbox-demo", state, targets)
+    assert len(reasons) == 1 and reasons[0].startswith("urn:x::lake: tagged stack='prod'")
 
 
 def test_protected_or_foreign_sandboxes_are_refused_and_left_alone(backend, demo):
@@ -315,7 +338,7 @@ def test_filters_and_unknown_or_busy_sandboxes(backend, demo):
     assert {o.result for o in young if o.stack in ("sandbox-old", "sandbox-bob")} == {"kept"}
     results = {o.stack: (o.result, o.detail) for o in sandbox.reap(backend, AFTER_EXPIRY, act=False)}
     assert results["sandbox-busy"] == ("kept", "an update is in progress")
-    assert results["sandbox-blank"][1].startswith("no expiry recorded")
+    assert results["sandbox-blank"][0] == "would-destroy"  # holds nothing: removed on --yes
 
 
 def test_markdown_summary_for_the_scheduled_reaper(backend):
