@@ -27,6 +27,7 @@ from dataops.sandbox_backend import Backend, BackendError, StateResource
 PREFIX = "sandbox-"
 NAME_RE = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 MAX_NAME = 16  # stack names are at most 24 characters (they become part of bucket names)
+EMPTY_GRACE = timedelta(hours=1)
 TTL_RE = re.compile(r"^(\d+)([hdw])$")
 TTL_HOURS = {"h": 1, "d": 24, "w": 168}
 PROJECT_NS = "dataops-platform"
@@ -34,7 +35,17 @@ TEMPLATE = Path("sandboxes") / "template.yaml"
 
 # What a sandbox is made of (see tests/dataops/test_sandbox.py, which checks the sandbox plan
 # against it). Anything else in a sandbox's state stops its destruction.
-NAMESPACED = "kubernetes:"
+# Only the kinds a sandbox makes, and only inside its namespace: a cluster-scoped kind, or an
+# object an `up` took over by name, is never the sandbox's to delete.
+NAMESPACED_KINDS = {
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:core/v1:Secret",
+    "kubernetes:core/v1:Service",
+    "kubernetes:core/v1:ServiceAccount",
+    "kubernetes:core/v1:LimitRange",
+    "kubernetes:core/v1:ResourceQuota",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+}
 OWN_BY_TAGS = {"aws:s3/bucket:Bucket", "aws:iam/role:Role", "aws:kms/key:Key"}
 BUCKET_SETTINGS = "aws:s3/"
 HARMLESS = ("pulumi:providers:", "random:index/")
@@ -196,6 +207,8 @@ class Sandbox:
     resources: int
     state: str
     """ok, empty, updating, or unreadable: <why>."""
+    updated_at: datetime | None = None
+    """When the backend last finished an update of the stack."""
 
     def expired(self, now: datetime) -> bool:
         expires = parse_time(self.expires_at)
@@ -240,14 +253,31 @@ def sandboxes(backend: Backend) -> list[Sandbox]:
             continue
         managed = _managed(resources)
         state = "updating" if info.update_in_progress else ("ok" if managed else "empty")
-        out.append(Sandbox(info.name, **_recorded(resources), resources=len(managed), state=state))
+        out.append(
+            Sandbox(
+                info.name,
+                **_recorded(resources),
+                resources=len(managed),
+                state=state,
+                updated_at=info.last_update,
+            )
+        )
     return out
 
 
 def render_list(items: list[Sandbox], now: datetime, as_json: bool) -> str:
     if as_json:
         return json.dumps(
-            [asdict(s) | {"expired": s.expired(now), "ageHours": _hours(s.age(now))} for s in items], indent=2
+            [
+                asdict(s)
+                | {
+                    "updated_at": iso(s.updated_at) if s.updated_at else None,
+                    "expired": s.expired(now),
+                    "ageHours": _hours(s.age(now)),
+                }
+                for s in items
+            ],
+            indent=2,
         )
     if not items:
         return "no sandboxes"
@@ -283,35 +313,47 @@ def _duration(delta: timedelta | None) -> str:
 
 
 def check_destroyable(stack: str, resources: list[StateResource], targets: list[str]) -> list[str]:
-    """Why `stack` must not be destroyed (empty: it may be). Every managed resource of the state,
-    and every URN a destroy preview would delete (`targets`), must be this sandbox's own."""
+    """Why `stack` must not be destroyed (empty: it may be). Every managed resource of the state
+    (each entry, duplicates of one URN too), and every URN a destroy preview would delete
+    (`targets`), must be this sandbox's own; nothing may be protected or left half-done."""
     if not stack.startswith(PREFIX) or not NAME_RE.match(stack):
         return [f"{stack} is not a sandbox stack (sandbox-<name>)"]
     reasons = []
-    managed = [r for r in resources if r.type != "pulumi:pulumi:Stack"]
-    marked = [
-        r for r in resources if _tags(r).get("environment") == "sandbox" and _tags(r).get("stack") == stack
-    ]
+    managed = _managed(resources)
+    marked = [r for r in managed if _own_tags(r, stack)]
     root = next((r for r in resources if r.type == "pulumi:pulumi:Stack"), None)
     if managed and not marked and not (root and root.outputs.get("environment") == "sandbox"):
         reasons.append(
             f"{stack} has resources but none is marked as this sandbox's (environment=sandbox, stack={stack})"
         )
     reasons += [f"{r.urn} is protected" for r in resources if r.protect]
-    by_urn = {r.urn: r for r in resources}
+    reasons += [
+        f"{r.urn}: an interrupted update left it {r.pending}; fix: `pulumi refresh --stack {stack}`"
+        for r in resources
+        if r.pending
+    ]
     buckets = {
-        r.inputs.get("bucket") for r in managed if r.type == "aws:s3/bucket:Bucket" and _own_tags(r, stack)
+        b
+        for r in managed
+        if r.type == "aws:s3/bucket:Bucket" and _own_tags(r, stack)
+        if isinstance(b := r.inputs.get("bucket"), str)
     }
-    roles = {r.inputs.get("name") for r in managed if r.type == "aws:iam/role:Role" and _own_tags(r, stack)}
-    # Every managed resource of the state is checked, not only those the preview named: a
-    # preview can miss what a concurrent `up` adds, and only checked URNs are ever destroyed.
-    checked = [r.urn for r in _managed(resources)]
-    for urn in dict.fromkeys([*checked, *targets]):
+    roles = {
+        n
+        for r in managed
+        if r.type == "aws:iam/role:Role" and _own_tags(r, stack)
+        if isinstance(n := r.inputs.get("name"), str)
+    }
+    for r in managed:
+        if (why := _foreign(r, stack, buckets, roles)) is not None:
+            reasons.append(f"{r.urn}: {why}")
+    by_urn = {r.urn: r for r in resources}
+    for urn in dict.fromkeys(targets):
         r = by_urn.get(urn)
         if r is None:
             reasons.append(f"{urn} would be deleted but is not in {stack}'s state")
-        elif (why := _foreign(r, stack, buckets, roles)) is not None:
-            reasons.append(f"{urn}: {why}")
+        elif r.external:
+            reasons.append(f"{urn}: a read resource (it belongs to another stack) would be deleted")
     return reasons
 
 
@@ -324,34 +366,31 @@ def _own_tags(r: StateResource, stack: str) -> bool:
     return _tags(r).get("stack") == stack and _tags(r).get("environment") == "sandbox"
 
 
-def _foreign(r: StateResource, stack: str, buckets: set, roles: set) -> str | None:
+def _foreign(r: StateResource, stack: str, buckets: set[str], roles: set[str]) -> str | None:
     """Why deleting `r` would reach outside the sandbox, or None."""
     if r.external:
         return "a read resource (it belongs to another stack) would be deleted"
     if r.type.startswith(HARMLESS) or not r.custom:
         return None
-    if r.type.startswith(NAMESPACED):
-        meta = r.inputs.get("metadata") if isinstance(r.inputs.get("metadata"), dict) else {}
-        if r.type == "kubernetes:core/v1:Namespace":
-            return (
-                None
-                if meta.get("name") == stack
-                else f"namespace {meta.get('name')!r} is not the sandbox's ({stack})"
-            )
+    meta = r.inputs.get("metadata") if isinstance(r.inputs.get("metadata"), dict) else {}
+    if r.type == "kubernetes:core/v1:Namespace":
+        name = meta.get("name")
+        return None if name == stack else f"namespace {name!r} is not the sandbox's ({stack})"
+    if r.type in NAMESPACED_KINDS:
         namespace = meta.get("namespace")
         return None if namespace == stack else f"in namespace {namespace!r}, not the sandbox's ({stack})"
     if r.type in OWN_BY_TAGS:
         return None if _own_tags(r, stack) else f"tagged stack={_tags(r).get('stack')!r}, not {stack}"
     if r.type.startswith(BUCKET_SETTINGS):
+        bucket = r.inputs.get("bucket")
         return (
             None
-            if r.inputs.get("bucket") in buckets
-            else f"bucket {r.inputs.get('bucket')!r} is not the sandbox's"
+            if isinstance(bucket, str) and bucket in buckets
+            else f"bucket {bucket!r} is not the sandbox's"
         )
     if r.type == "aws:iam/rolePolicy:RolePolicy":
-        return (
-            None if r.inputs.get("role") in roles else f"role {r.inputs.get('role')!r} is not the sandbox's"
-        )
+        role = r.inputs.get("role")
+        return None if isinstance(role, str) and role in roles else f"role {role!r} is not the sandbox's"
     if r.type == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
         role = str(r.inputs.get("roleArn", "")).rsplit("/", 1)[-1]
         if r.inputs.get("namespace") == stack and role in roles:
@@ -398,7 +437,10 @@ def destroy_one(backend: Backend, stack: str, *, act: bool) -> Outcome:
         return Outcome(stack, "would-destroy", f"{count} resources; run again with --yes to destroy")
     try:
         if count:
-            backend.destroy(stack, [r.urn for r in _managed(resources)])
+            # Everything but the stack itself and read resources: the engine refuses a targeted
+            # destroy that would leave a target's children (a component's provider) behind.
+            doomed = [r.urn for r in resources if r.type != "pulumi:pulumi:Stack" and not r.external]
+            backend.destroy(stack, list(dict.fromkeys(doomed)))
         left = _managed(backend.state(stack))
         if left:
             return Outcome(
@@ -427,7 +469,17 @@ def select(
         elif s.state.startswith("unreadable"):
             kept.append(Outcome(s.stack, "failed", s.state))
         elif s.state == "empty":
-            chosen.append(s)  # nothing to delete (a failed create, or a finished destroy): removed
+            # Nothing to delete (a create that failed, a destroy that finished): removed, but only
+            # an hour after its last update, so a `create` that is just starting is left alone.
+            updated = s.updated_at
+            if updated is not None and updated.tzinfo is None:
+                updated = updated.replace(tzinfo=UTC)
+            if updated is not None and now - updated >= EMPTY_GRACE:
+                chosen.append(s)
+            else:
+                kept.append(
+                    Outcome(s.stack, "kept", "holds nothing, updated less than an hour ago (or never)")
+                )
         elif s.expires_at is None:
             kept.append(Outcome(s.stack, "kept", "no expiry recorded; destroy it by name if it should go"))
         elif not s.expired(now):
@@ -452,7 +504,15 @@ def reap(
     except BackendError as exc:
         raise PlanError([str(exc)]) from None
     chosen, kept = select(items, now, older_than=older_than, owner=owner)
-    return [*(destroy_one(backend, s.stack, act=act) for s in chosen), *kept]
+    return [*(_guarded(backend, s.stack, act) for s in chosen), *kept]
+
+
+def _guarded(backend: Backend, stack: str, act: bool) -> Outcome:
+    """One sandbox's outcome; an unexpected error fails this sandbox, not the whole run."""
+    try:
+        return destroy_one(backend, stack, act=act)
+    except Exception as exc:  # an unattended reaper continues with the next sandbox
+        return Outcome(stack, "failed", f"unexpected error: {type(exc).__name__}: {exc}")
 
 
 def render_outcomes(outcomes: list[Outcome], fmt: str, *, act: bool) -> str:

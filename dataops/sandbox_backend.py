@@ -41,6 +41,10 @@ class StateResource:
     protect: bool = False
     inputs: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    parent: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    pending: str = ""
+    """An operation an interrupted update left unfinished ("creating", "deleting", ...)."""
 
 
 class Backend(Protocol):
@@ -138,8 +142,9 @@ class AutomationBackend:
     def state(self, stack: str) -> list[StateResource]:
         selected = self._select(stack)
         deployment = self._call(f"stack {stack}: reading its state", selected.export_stack).deployment or {}
-        return [
-            StateResource(
+
+        def resource(r: dict[str, Any], pending: str = "") -> StateResource:
+            return StateResource(
                 urn=r["urn"],
                 type=r["type"],
                 custom=bool(r.get("custom", False)),
@@ -147,9 +152,18 @@ class AutomationBackend:
                 protect=bool(r.get("protect", False)),
                 inputs=r.get("inputs") or {},
                 outputs=r.get("outputs") or {},
+                parent=r.get("parent") or "",
+                dependencies=list(r.get("dependencies") or []),
+                pending=pending,
             )
-            for r in deployment.get("resources") or []
+
+        # Operations an interrupted update left behind are part of what the stack may own.
+        pending = [
+            resource(op["resource"], op.get("type") or "unknown")
+            for op in deployment.get("pending_operations") or []
+            if isinstance(op, dict) and isinstance(op.get("resource"), dict)
         ]
+        return [*(resource(r) for r in deployment.get("resources") or []), *pending]
 
     def destroy_targets(self, stack: str) -> list[str]:
         urns: list[str] = []

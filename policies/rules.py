@@ -426,6 +426,28 @@ def mandatory_tags_validator(resources: list[Any], report: Report) -> None:
             report(f"{r.name}: add the tags {', '.join(missing)}.", r.urn)
 
 
+SANDBOX_TAGS = ("owner", "created-at", "expires-at")
+
+
+def sandbox_expiry_validator(resources: list[Any], report: Report) -> None:
+    """The reaper finds a sandbox's owner and expiry on its resources, and destroys nothing protected."""
+    if environment(resources) != "sandbox":
+        return
+    for r in of_type(resources, *TAGGABLE):
+        tags = prop(r, "tags", default={}) or {}
+        missing = [t for t in SANDBOX_TAGS if not tags.get(t)]
+        if missing:
+            report(
+                f"{r.name}: a sandbox resource needs the tags {', '.join(missing)}, so it can be reaped.",
+                r.urn,
+            )
+    for r in resources:
+        if r.opts.protect:
+            report(
+                f"{r.name}: nothing in a sandbox may be protected; remove protect so it can be reaped.", r.urn
+            )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "s3-public-access-block",
@@ -594,6 +616,14 @@ RULES: tuple[Rule, ...] = (
         "critical",
         (),
         force_destroy_sandbox_scratch_only_validator,
+    ),
+    Rule(
+        "sandbox-expiry",
+        "Sandbox resources carry owner, created-at and expires-at tags, and none is protected.",
+        "mandatory",
+        "medium",
+        (),
+        sandbox_expiry_validator,
     ),
     Rule(
         "mandatory-tags",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from dataops.plan import Plan
 from dataops.sandbox_backend import BackendError, StackInfo, StateResource
@@ -20,8 +21,23 @@ def state_of(plan: Plan) -> list[StateResource]:
     for r in plan.resources:
         outputs = plan.outputs if r.type == "pulumi:pulumi:Stack" else {}
         external = r.type == "pulumi:pulumi:StackReference"  # reads are external in the checkpoint
-        out.append(StateResource(r.urn, r.type, r.custom, external, r.protect, r.inputs, outputs))
+        out.append(
+            StateResource(
+                r.urn,
+                r.type,
+                r.custom,
+                external,
+                r.protect,
+                r.inputs,
+                outputs,
+                r.parent,
+                list(r.dependencies),
+            )
+        )
     return out
+
+
+LONG_AGO = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -29,6 +45,7 @@ class MemoryStack:
     config: dict[str, str] = field(default_factory=dict)
     resources: list[StateResource] = field(default_factory=list)
     updating: bool = False
+    updated: datetime | None = LONG_AGO
 
 
 class MemoryBackend:
@@ -42,8 +59,15 @@ class MemoryBackend:
         self.added_during_destroy: list[StateResource] = []
         self._program = program or (lambda _stack, _config: [])
 
-    def add(self, name: str, resources: list[StateResource], *, updating: bool = False) -> None:
-        self.stacks_[name] = MemoryStack(resources=list(resources), updating=updating)
+    def add(
+        self,
+        name: str,
+        resources: list[StateResource],
+        *,
+        updating: bool = False,
+        updated: datetime | None = LONG_AGO,
+    ) -> None:
+        self.stacks_[name] = MemoryStack(resources=list(resources), updating=updating, updated=updated)
 
     def _op(self, stack: str, operation: str) -> MemoryStack:
         self.calls.append((operation, stack))
@@ -55,7 +79,7 @@ class MemoryBackend:
 
     def stacks(self) -> list[StackInfo]:
         return [
-            StackInfo(name, len([r for r in s.resources if not r.external]), None, s.updating)
+            StackInfo(name, len([r for r in s.resources if not r.external]), s.updated, s.updating)
             for name, s in self.stacks_.items()
         ]
 
@@ -83,6 +107,10 @@ class MemoryBackend:
         doomed = set(targets)
         if any(r.protect for r in s.resources if r.urn in doomed):
             raise BackendError(f"stack {stack}: refusing to delete protected resources")
+        # Like the engine: a targeted destroy may not leave a target's children or dependents.
+        for r in s.resources:
+            if r.urn not in doomed and (r.parent in doomed or doomed & set(r.dependencies)):
+                raise BackendError(f"stack {stack}: delete untargeted resource {r.urn}")
         s.resources = [r for r in s.resources if r.urn not in doomed]
         self.destroyed.extend(targets)
         if self.added_during_destroy:  # a concurrent `up` elsewhere

@@ -302,7 +302,7 @@ def test_only_checked_resources_are_destroyed_and_late_additions_keep_the_stack(
     checked = {
         r.urn for r in renamed(demo, "sandbox-old") if not r.external and r.type != "pulumi:pulumi:Stack"
     }
-    assert set(backend.destroyed) == {u for u in checked if "pulumi:providers:" not in u}
+    assert set(backend.destroyed) == checked  # its provider too: the engine requires a component's children
 
 
 def test_a_foreign_resource_in_the_state_is_refused_even_if_the_preview_omits_it(demo):
@@ -380,3 +380,66 @@ def test_cli_without_the_pulumi_cli_says_so():
     result = dataops("sandbox", "list")
     assert result.returncode == 2 and "the Pulumi CLI is not on PATH" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_sandbox_whose_first_up_failed_is_removed_once_it_is_an_hour_old(backend, demo):
+    # What a failed first `up` leaves: the stack, its stack references and a provider, no outputs.
+    leftovers = [
+        replace(r, outputs={}) if r.type == "pulumi:pulumi:Stack" else r
+        for r in renamed(demo, "sandbox-broken")
+        if r.type in ("pulumi:pulumi:Stack", "pulumi:pulumi:StackReference")
+        or r.type.startswith("pulumi:providers:")
+    ]
+    backend.add("sandbox-broken", leftovers, updated=AFTER_EXPIRY - timedelta(minutes=10))
+    young = {o.stack: o for o in sandbox.reap(backend, AFTER_EXPIRY, act=True)}["sandbox-broken"]
+    assert young.result == "kept" and "less than an hour" in young.detail
+    backend.stacks_["sandbox-broken"].updated = AFTER_EXPIRY - timedelta(hours=2)
+    old = {o.stack: o for o in sandbox.reap(backend, AFTER_EXPIRY, act=True)}["sandbox-broken"]
+    assert old.result == "destroyed" and "sandbox-broken" not in backend.stacks_
+
+
+def test_interrupted_operations_keep_the_sandbox(backend, demo):
+    bucket = next(r for r in renamed(demo, "sandbox-old") if r.type == "aws:s3/bucket:Bucket")
+    backend.stacks_["sandbox-old"].resources.append(
+        replace(bucket, urn=bucket.urn + "-2", pending="creating")
+    )
+    outcome = sandbox.destroy_one(backend, "sandbox-old", act=True)
+    assert outcome.result == "refused" and "an interrupted update left it creating" in outcome.detail
+    assert backend.destroyed == []
+
+
+def test_every_entry_is_checked_even_under_a_repeated_urn(demo):
+    bucket = next(r for r in demo if r.type == "aws:s3/bucket:Bucket")
+    copy = tagged(bucket, stack="prod", environment="prod")  # same URN, another stack's bucket
+    reasons = sandbox.check_destroyable(
+        "sandbox-demo", [*demo, copy], [r.urn for r in demo if not r.external]
+    )
+    assert reasons == [f"{bucket.urn}: tagged stack='prod', not sandbox-demo"]
+
+
+def test_cluster_scoped_kinds_and_secret_values_are_never_the_sandboxes(demo):
+    role = StateResource("urn:x::cr", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+                         inputs={"metadata": {"name": "x", "namespace": "sandbox-demo"}})  # fmt: skip
+    secret_bucket = replace(
+        next(r for r in demo if r.type == "aws:s3/bucketPolicy:BucketPolicy"),
+        urn="urn:x::bp",
+        inputs={"bucket": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}},
+    )
+    reasons = sandbox.check_destroyable("sandbox-demo", [*demo, role, secret_bucket], [])
+    assert len(reasons) == 2
+    assert "ClusterRole is not part of any sandbox" in reasons[0] and "is not the sandbox's" in reasons[1]
+
+
+def test_an_unexpected_error_fails_one_sandbox_not_the_run(backend, demo, monkeypatch):
+    original = sandbox.destroy_one
+
+    def flaky(b, stack, *, act):
+        if stack == "sandbox-old":
+            raise TypeError("boom")
+        return original(b, stack, act=act)
+
+    monkeypatch.setattr(sandbox, "destroy_one", flaky)
+    backend.add("sandbox-also", renamed(demo, "sandbox-also"))
+    results = {o.stack: (o.result, o.detail) for o in sandbox.reap(backend, AFTER_EXPIRY, act=True)}
+    assert results["sandbox-old"] == ("failed", "unexpected error: TypeError: boom")
+    assert results["sandbox-also"][0] == "destroyed"

@@ -200,6 +200,7 @@ VIOLATIONS = {
         lambda res: named(res, "access-workspace-bucket").props.update(forceDestroy=True),
     ),
     "mandatory-tags": ("test", lambda res: named(res, "access-role").props["tags"].pop("owner")),
+    "sandbox-expiry": ("sandbox", lambda res: named(res, "access-role").props["tags"].pop("expires-at")),
 }
 
 
@@ -208,9 +209,9 @@ def test_every_rule_has_a_crafted_violation():
 
 
 @pytest.mark.parametrize("name", sorted(VIOLATIONS))
-def test_rule_reports_its_violation(plans, name):
+def test_rule_reports_its_violation(plans, sandbox_plan, name):
     stack, mutate = VIOLATIONS[name]
-    res = copy.deepcopy(resources(plans[stack]))
+    res = copy.deepcopy(resources(sandbox_plan if stack == "sandbox" else plans[stack]))
     mutate(res)
     reported = run([BY_NAME[name]], res)
     assert reported, f"{name} did not report the crafted violation"
@@ -231,3 +232,13 @@ def test_unknown_values_during_preview_do_not_crash(plans):
     assert isinstance(run(RULES, res), list)
     # nothing unknown: the same rules decide again
     assert run(RULES, resources(plans["prod"])) == []
+
+
+def test_a_protected_sandbox_resource_is_reported(sandbox_plan):
+    res = copy.deepcopy(resources(sandbox_plan))
+    protect_on = dataclasses.replace(res[1], opts=dataclasses.replace(res[1].opts, protect=True))
+    res[1] = protect_on
+    reported = run([BY_NAME["sandbox-expiry"]], res)
+    assert [m for _, m, _ in reported] == [
+        f"{protect_on.name}: nothing in a sandbox may be protected; remove protect so it can be reaped."
+    ]
