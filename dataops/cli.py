@@ -122,16 +122,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _estimate_changes(root: Path, pairs: list[tuple[str, Plan, Plan]]) -> list[str]:
     """Per compared pair, what the change does to monthly cost and from-scratch deploy time."""
     from dataops import estimate
-    from dataops.plan import load_config
 
     tables = estimate.load_tables(root)
     out = []
     for label, a, b in pairs:
-        region, host = tables.prices["region"], None
-        if b.resources:
-            cfg = load_config(b.stack, root)[1]
-            region = cfg.region
-            host = build_plan(cfg.host_stack, root) if cfg.environment == "sandbox" else None
+        region, host = _region_and_host(b.stack, root) if b.resources else (tables.prices["region"], None)
         sides = [(estimate.cost(p, tables, region, host), estimate.deploy_time(p, tables)) for p in (a, b)]
         out.append(estimate.change_line(label, sides[0], sides[1]))
     return out
@@ -188,8 +183,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def _estimate_inputs(stack: str, root: Path, config: Path | None) -> tuple[Plan, str, Plan | None]:
     """A stack's plan, region and (sandboxes) host plan. A sandbox without a stack file is
     rendered from the template, so what any sandbox would cost can be shown before one exists."""
-    from dataops.plan import load_config
-
     if config is None and stack.startswith("sandbox-") and not (root / f"Pulumi.{stack}.yaml").exists():
         import tempfile
         from datetime import UTC, datetime
@@ -204,10 +197,15 @@ def _estimate_inputs(stack: str, root: Path, config: Path | None) -> tuple[Plan,
             config = Path(tmp) / f"Pulumi.{stack}.yaml"
             config.write_text(yaml.safe_dump(rendered.document))
             return _estimate_inputs(stack, root, config)
-    plan = build_plan(stack, root, config)
+    return (build_plan(stack, root, config), *_region_and_host(stack, root, config))
+
+
+def _region_and_host(stack: str, root: Path, config: Path | None = None) -> tuple[str, Plan | None]:
+    """Where a stack's prices apply, and (sandboxes) the host plan whose nodes it runs on."""
+    from dataops.plan import load_config
+
     cfg = load_config(stack, root, config)[1]
-    host = build_plan(cfg.host_stack, root) if cfg.environment == "sandbox" else None
-    return plan, cfg.region, host
+    return cfg.region, build_plan(cfg.host_stack, root) if cfg.environment == "sandbox" else None
 
 
 def _assumptions(pairs: list[str]) -> dict[str, float]:

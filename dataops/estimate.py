@@ -17,7 +17,6 @@ a slow resource of another component although they are not on its cluster.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from components.config_rules import cpu_cores, memory_gib
 from dataops.plan import Plan, PlanError, PlannedResource
 
 PRICES = Path("estimates") / "prices.yaml"
@@ -236,27 +236,6 @@ def _node_group(
         f"; +{busy} while users work" if busy else ""
     )
     return True
-
-
-_CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
-_MEMORY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
-_MEMORY_FACTOR = {  # to GiB (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/)
-    None: 2**-30, "Ki": 2**-20, "Mi": 2**-10, "Gi": 1.0, "Ti": 2**10, "Pi": 2**20, "Ei": 2**30,
-    "k": 1e3 / 2**30, "M": 1e6 / 2**30, "G": 1e9 / 2**30,
-    "T": 1e12 / 2**30, "P": 1e15 / 2**30, "E": 1e18 / 2**30,
-}  # fmt: skip
-
-
-def cpu_cores(value: str) -> float | None:
-    """A Kubernetes CPU quantity (`500m`, `2`) in cores; None if it is not one."""
-    match = _CPU.match(value.strip())
-    return None if not match else float(match.group(1)) * (1e-3 if match.group(2) else 1.0)
-
-
-def memory_gib(value: str) -> float | None:
-    """A Kubernetes memory quantity (`4Gi`, `512M`, `1073741824`) in GiB; None if it is not one."""
-    match = _MEMORY.match(value.strip())
-    return None if not match else float(match.group(1)) * _MEMORY_FACTOR[match.group(2)]
 
 
 def _pod_share(r: PlannedResource, host: Plan, tables: Tables, line: CostLine, out: Cost) -> bool:

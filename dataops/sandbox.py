@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from components.config_rules import parse_time
 from dataops.plan import PlanError
 from dataops.sandbox_backend import Backend, BackendError, StateResource
 
@@ -88,16 +89,6 @@ def parse_ttl(text: str, max_hours: int | None = None, flag: str = "--ttl") -> t
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
 
 
 # -- create -------------------------------------------------------------------------------------
