@@ -10,9 +10,10 @@ import argparse
 import json
 import sys
 from collections import Counter
+from concurrent.futures import wait
 from pathlib import Path
 
-from dataops.plan import ROOT, Plan, PlanError, build_plan
+from dataops.plan import ROOT, Plan, PlanError, build_plan, build_plans, plan_jobs
 
 EXIT_USAGE = 2
 
@@ -91,7 +92,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
             raise PlanError([f"--stack {args.stack}: no Pulumi.{args.stack}.yaml in the working tree"])
         # The base revision's plans run in subprocesses while this process plans the working tree.
         pending = revision.start(args.root, args.base, [s for s in stacks if s in at_base])
-        after = {s: build_plan(s, args.root) for s in stacks if s in here}
+        try:
+            # While the base is still being planned, it has the other cores.
+            jobs = None if pending.done() else max(1, plan_jobs() // 2)
+            after = build_plans([s for s in stacks if s in here], args.root, jobs)
+        finally:
+            wait([pending])  # its worktree is removed before this command exits, even on an error
         before = pending.result()
         diffs, pairs = [], []
         for stack in stacks:
@@ -105,7 +111,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         if not (args.a and args.b):
             raise PlanError(["diff takes two stacks (e.g. `diff dev prod`), or --stack S --base REF"])
-        a, b = build_plan(args.a, args.root), build_plan(args.b, args.root)
+        plans = build_plans([args.a, args.b], args.root)
+        a, b = plans[args.a], plans[args.b]
         diffs, pairs = [diff(a, b)], [(f"{args.a} -> {args.b}", a, b)]
     if args.format == "json":
         for d in diffs:
@@ -136,7 +143,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
     from dataops.parity import PAIRS, load_allowances, violations
 
     allowances = load_allowances(args.root / "parity.yaml")
-    plans = {stack: build_plan(stack, args.root) for stack in sorted({s for pair in PAIRS for s in pair})}
+    plans = build_plans(sorted({s for pair in PAIRS for s in pair}), args.root)
     problems = violations(plans, allowances)
     for line in problems:
         print(f"parity: {line}")
@@ -234,6 +241,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         print(estimate.render(plan.stack, c, d, tables, args.format))
         return 0
     stacks = [*stack_files.known_stacks(args.root), "sandbox-example"]
+    build_plans(stack_files.known_stacks(args.root), args.root)  # in parallel; the loop reuses them
     rows = []
     for stack in stacks:
         plan, region, host = _estimate_inputs(stack, args.root, None)

@@ -166,6 +166,9 @@ def run_program(
         for task in pending:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        # A failed run leaves its output tasks in the SDK's set, which can outlive this context;
+        # the next run in this process would wait on them in a closed loop.
+        settings.SETTINGS.outputs.clear()
         loop.run_until_complete(loop.shutdown_default_executor())
         for other in thread_loops:
             other.close()

@@ -13,6 +13,8 @@ config model, so a command answered from the cache starts in a fraction of a sec
 from __future__ import annotations
 
 import contextvars
+import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +59,14 @@ class Plan:
             "resources": [{k: v for k, v in asdict(r).items() if k != "custom"} for r in self.resources],
             "outputs": self.outputs,
         }
+
+    def to_record(self) -> dict[str, Any]:
+        """`to_dict` plus what only this tooling reads (`custom`, `warnings`): the form a plan
+        is cached in and handed between processes, read back by `from_dict`."""
+        doc = self.to_dict() | {"warnings": list(self.warnings)}
+        for entry, resource in zip(doc["resources"], self.resources, strict=True):
+            entry["custom"] = resource.custom
+        return doc
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Plan:
@@ -129,23 +139,18 @@ def load_config(
 _CACHE: dict[str, Plan] = {}
 
 
-def build_plan(
-    stack: str, root: Path = ROOT, config_path: Path | None = None, _chain: tuple[str, ...] = ()
-) -> Plan:
-    """Evaluate `stack` offline. Raises PlanError for user mistakes."""
+def _cached(stack: str, root: Path, config_path: Path | None) -> tuple[str, Plan | None]:
+    """The stack's cache key, and its plan if this process or the plan cache already has it."""
     cache_key = plan_cache.inputs_key(root, stack, config_path)
     if cache_key in _CACHE:
-        return _CACHE[cache_key]
+        return cache_key, _CACHE[cache_key]
     if (cached := plan_cache.load(root, cache_key)) is not None:
         _CACHE[cache_key] = cached
-        return cached
-    from dataops import stack_files  # only a cache miss pays for the config model and the SDKs
-    from dataops.engine import run_program
+    return cache_key, cached
 
-    files, cfg = load_config(stack, root, config_path)
 
-    # Stack references resolve to the referenced stacks' own offline outputs.
-    stack_outputs: dict[str, dict[str, Any]] = {}
+def _references(cfg: StackConfig) -> list[tuple[str, str, str, str]]:
+    """(setting, value, short name, fully qualified name) of each stack `cfg` reads outputs of."""
     references = []
     if cfg.lake.role == "consumer":
         references.append(
@@ -155,8 +160,25 @@ def build_plan(
         references.append(
             ("sandbox.hostStack", cfg.sandbox.host_stack, cfg.host_stack, cfg.host_stack_name(ORGANIZATION))
         )
+    return references
+
+
+def build_plan(
+    stack: str, root: Path = ROOT, config_path: Path | None = None, _chain: tuple[str, ...] = ()
+) -> Plan:
+    """Evaluate `stack` offline. Raises PlanError for user mistakes."""
+    cache_key, cached = _cached(stack, root, config_path)
+    if cached is not None:
+        return cached
+    from dataops import stack_files  # only a cache miss pays for the config model and the SDKs
+    from dataops.engine import run_program
+
+    files, cfg = load_config(stack, root, config_path)
+
+    # Stack references resolve to the referenced stacks' own offline outputs.
+    stack_outputs: dict[str, dict[str, Any]] = {}
     known = stack_files.known_stacks(root)
-    for setting, value, short, fqn in references:
+    for setting, value, short, fqn in _references(cfg):
         where = f"{files.source.stack_file}: {files.project}:{setting} = {value!r}"
         if short in _chain or short == stack:
             cycle = " -> ".join((*_chain, stack, short))
@@ -190,3 +212,102 @@ def build_plan(
     _CACHE[cache_key] = plan
     plan_cache.store(root, cache_key, plan)
     return plan
+
+
+def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -> dict[str, Plan]:
+    """`build_plan` of each stack, with the misses spread over `jobs` processes (default: every
+    core this process may use, or DATAOPS_PLAN_JOBS; see `plan_jobs`).
+
+    The stacks that other misses reference (prod's lake, dev's cluster) are planned here first;
+    that also imports the SDKs, the larger part of a cold plan. Then each further job is a fork
+    of this process, SDKs already imported and referenced plans already made, that plans its
+    share of the rest while this process plans its own. Where fork is missing or unsafe (another
+    thread is running) the stacks are planned one after another; the plans are the same.
+    """
+    plans = {s: p for s in dict.fromkeys(stacks) if (p := _cached(s, root, None)[1]) is not None}
+    missing = [s for s in dict.fromkeys(stacks) if s not in plans]
+    referenced = {
+        ref[2]
+        for s in missing
+        if (root / f"Pulumi.{s}.yaml").is_file()  # a missing stack's error comes from build_plan
+        for ref in _references(load_config(s, root)[1])
+    }
+    for stack in [s for s in missing if s in referenced] or missing[:1]:
+        plans[stack] = build_plan(stack, root)
+    rest = [s for s in missing if s not in plans]
+    jobs = min(jobs or plan_jobs(), len(rest)) if _can_fork() else 1
+    shares = [rest[i::jobs] for i in range(jobs)] if rest else []
+    children = [_fork(share, root) for share in shares[1:]]
+    try:
+        for stack in shares[0] if shares else []:
+            plans[stack] = build_plan(stack, root)
+    finally:
+        results = [_collect(*child) for child in children]  # every child is waited for, always
+    for share, result in zip(shares[1:], results, strict=True):
+        if isinstance(result, PlanError):
+            raise result
+        if result is None:  # the child failed outside PlanError: plan here, where a bug shows
+            result = [build_plan(stack, root) for stack in share]
+        for plan in result:
+            plans[plan.stack] = _CACHE[plan_cache.inputs_key(root, plan.stack)] = plan
+    return {s: plans[s] for s in stacks}
+
+
+def plan_jobs() -> int:
+    """How many processes `build_plans` uses by default."""
+    setting = os.environ.get("DATAOPS_PLAN_JOBS", "")
+    if setting:
+        if not setting.isdigit() or int(setting) < 1:
+            raise PlanError(
+                [f"DATAOPS_PLAN_JOBS={setting}: not a whole number of processes; fix: e.g. 1 or 2"]
+            )
+        return int(setting)
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    import threading
+
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _fork(share: list[str], root: Path) -> tuple[int, int]:
+    """Plan `share` in a forked child; its plans come back as JSON through a pipe."""
+    import sys
+
+    sys.stdout.flush()  # or the child would write this process's buffered output a second time
+    sys.stderr.flush()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    os.close(read)
+    code = 1
+    try:
+        try:
+            out: dict[str, Any] = {"plans": [build_plan(s, root).to_record() for s in share]}
+        except PlanError as exc:
+            out = {"error": exc.lines}
+        with os.fdopen(write, "w", encoding="utf-8") as pipe:
+            json.dump(out, pipe)
+        code = 0
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)  # never return into the parent's code, or run its exit handlers
+
+
+def _collect(pid: int, read: int) -> list[Plan] | PlanError | None:
+    """A child's plans, or its PlanError; None when it failed otherwise (a bug)."""
+    with os.fdopen(read, encoding="utf-8") as pipe:
+        text = pipe.read()
+    if os.waitpid(pid, 0)[1] != 0:
+        return None
+    out = json.loads(text)
+    if "error" in out:
+        return PlanError(out["error"])
+    return [Plan.from_dict(doc) for doc in out["plans"]]

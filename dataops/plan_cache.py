@@ -105,10 +105,7 @@ def store(root: Path, key: str, plan: Plan) -> None:
     folder = directory(root)
     if folder is None:
         return
-    doc = plan.to_dict() | {"warnings": plan.warnings}
-    doc["resources"] = [
-        r | {"custom": p.custom} for r, p in zip(doc["resources"], plan.resources, strict=True)
-    ]
+    doc = plan.to_record()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # Write then rename: a reader never sees half a file, even with two commands at once.

@@ -49,20 +49,25 @@ def stacks_at(root: Path, commit: str) -> list[str]:
 
 def start(root: Path, ref: str, stacks: list[str]) -> Future[dict[str, Plan]]:
     """Begin evaluating `stacks` at `ref` in the background; the future's result maps each stack
-    to its plan, or raises PlanError. Bad refs fail here, before anything runs."""
+    to its plan, or raises PlanError. Bad refs fail here, before anything runs, and a revision
+    whose plans are all cached gives a future that is already done."""
     commit, tree_id = resolve(root, ref)
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(_plans, root, ref, commit, tree_id, stacks)
-    pool.shutdown(wait=False)
-    return future
-
-
-def _plans(root: Path, ref: str, commit: str, tree_id: str, stacks: list[str]) -> dict[str, Plan]:
     keys = {stack: plan_cache.revision_key(tree_id, stack) for stack in stacks}
     plans = {stack: p for stack in stacks if (p := plan_cache.load(root, keys[stack])) is not None}
     missing = [s for s in stacks if s not in plans]
     if not missing:
-        return plans
+        done: Future[dict[str, Plan]] = Future()
+        done.set_result(plans)
+        return done
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_plans, root, ref, commit, missing, keys, plans)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _plans(
+    root: Path, ref: str, commit: str, missing: list[str], keys: dict[str, str], cached: dict[str, Plan]
+) -> dict[str, Plan]:
     with tempfile.TemporaryDirectory(prefix="dataops-base-") as tmp:
         tree = Path(tmp) / "tree"
         added = _git(root, "worktree", "add", "--detach", str(tree), commit)
@@ -74,29 +79,44 @@ def _plans(root: Path, ref: str, commit: str, tree_id: str, stacks: list[str]) -
             _git(root, "worktree", "remove", "--force", str(tree))
     for stack, plan in done.items():
         plan_cache.store(root, keys[stack], plan)
-    return plans | done
+    return cached | done
 
 
-# One process plans every stack, so the SDK imports are paid once. It uses the revision's own
-# `build_plan`; a revision too old for this falls back to one `dataops plan` process per stack.
+# One process plans every stack, so the SDK imports are paid once; a revision that has
+# `build_plans` spreads them over its share of the cores. It uses the revision's own planning
+# code; a revision too old for this falls back to one `dataops plan` process per stack. Like
+# `python -m dataops`, it runs without the cyclic GC and skips interpreter teardown.
 _BATCH = """
-import json, sys
-from dataops.plan import PlanError, build_plan
-for stack in sys.argv[1:]:
+import gc, json, os, sys
+gc.disable()
+from dataops import plan as P
+stacks = sys.argv[1:]
+try:
+    plans = P.build_plans(stacks) if hasattr(P, "build_plans") else {}
+except P.PlanError:
+    plans = {}  # planned one by one below, to name the stack that fails
+for stack in stacks:
     try:
-        plan = build_plan(stack)
+        plan = plans.get(stack) or P.build_plan(stack)
         doc = plan.to_dict() | {"warnings": list(getattr(plan, "warnings", []))}
         for entry, resource in zip(doc["resources"], plan.resources):
             entry["custom"] = getattr(resource, "custom", True)  # components are not custom
         print(json.dumps({"stack": stack, "plan": doc}))
-    except PlanError as exc:
+    except P.PlanError as exc:
         print(json.dumps({"stack": stack, "error": exc.lines[0]}))
+sys.stdout.flush()
+os._exit(0)
 """
 
 
 def _python_in(tree: Path, *args: str) -> subprocess.CompletedProcess:
     """This interpreter, on the revision's own code (its worktree is the working directory)."""
-    env = os.environ | {"DATAOPS_PLAN_CACHE": "off"}  # the worktree, and any cache in it, is temporary
+    from dataops.plan import plan_jobs
+
+    env = os.environ | {
+        "DATAOPS_PLAN_CACHE": "off",  # the worktree, and any cache in it, is temporary
+        "DATAOPS_PLAN_JOBS": str(max(1, plan_jobs() // 2)),  # the working tree is planned meanwhile
+    }
     return subprocess.run(
         [sys.executable, *args], cwd=tree, capture_output=True, text=True, timeout=1200, check=False, env=env
     )

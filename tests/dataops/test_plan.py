@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pytest
 
 from dataops import plan as plan_module
 from dataops.engine import _normalise
-from dataops.plan import ROOT, PlanError, build_plan
+from dataops.plan import ROOT, PlanError, build_plan, build_plans, plan_jobs
 
 FIELDS = {"urn", "type", "name", "parent", "inputs", "dependencies", "protect", "retainOnDelete", "provider"}
 
@@ -81,6 +83,16 @@ def test_owner_that_is_not_a_stack_of_this_project(tmp_path):
     assert "not a stack of this project" in info.value.lines[0]
 
 
+SMALL_OWNER = (
+    "config:\n  dataops-platform:environment: dev\n"
+    "  dataops-platform:deletionProtection: false\n"
+    "  dataops-platform:lake: {role: owner, zones: {curated: {}}}\n"
+    "  dataops-platform:access: {read: [curated]}\n"
+    "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
+    "  dataops-platform:notebooks: {enabled: false}\n"
+)
+
+
 def test_program_errors_from_stack_outputs_are_user_errors(tmp_path, monkeypatch):
     """A consumer reading a zone its owner lacks fails in the program with a one-line RunError."""
     prod = tmp_path / "Pulumi.prod.yaml"
@@ -91,18 +103,13 @@ def test_program_errors_from_stack_outputs_are_user_errors(tmp_path, monkeypatch
     # make the owner lack it by planning against a copy of the project with a smaller lake.
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).write_text((ROOT / name).read_text())
-    prod.write_text(
-        "config:\n  dataops-platform:environment: dev\n"
-        "  dataops-platform:deletionProtection: false\n"
-        "  dataops-platform:lake: {role: owner, zones: {curated: {}}}\n"
-        "  dataops-platform:access: {read: [curated]}\n"
-        "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
-        "  dataops-platform:notebooks: {enabled: false}\n"
-    )
+    prod.write_text(SMALL_OWNER)
     monkeypatch.syspath_prepend(str(ROOT))
     with pytest.raises(PlanError) as info:
         build_plan("dev", tmp_path)
     assert "the lake has no zone 'raw'" in info.value.lines[0]
+    plan_module._CACHE.clear()
+    assert build_plan("dev").stack == "dev"  # the failed run left nothing behind for the next
 
 
 def test_owner_stack_must_own_a_cloud_lake(tmp_path):
@@ -114,3 +121,87 @@ def test_owner_stack_must_own_a_cloud_lake(tmp_path):
         with pytest.raises(PlanError) as info:
             build_plan("dev", ROOT, path)
         assert f"stack {owner} does not own a cloud lake" in info.value.lines[0]
+
+
+ENVIRONMENTS = ["dev", "prod", "test"]
+
+
+@pytest.fixture
+def forks(monkeypatch) -> list[int]:
+    """The pids `build_plans` forks; the test process must be single-threaded for it to fork."""
+    assert plan_module._can_fork(), "a thread is running in the test process"
+    pids: list[int] = []
+    real = os.fork
+
+    def counting() -> int:
+        pid = real()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counting)
+    plan_module._CACHE.clear()
+    yield pids
+    plan_module._CACHE.clear()
+
+
+def records(plans) -> dict[str, str]:
+    return {stack: json.dumps(plan.to_record(), sort_keys=True) for stack, plan in plans.items()}
+
+
+def test_plans_made_in_parallel_are_the_plans_made_one_by_one(forks):
+    one_by_one = records(build_plans(ENVIRONMENTS, jobs=1))
+    assert forks == []
+    plan_module._CACHE.clear()
+    parallel = build_plans(ENVIRONMENTS, jobs=2)
+    # prod (which dev and test reference) is planned first, here; then dev here and test in a fork
+    assert len(forks) == 1
+    assert records(parallel) == one_by_one and list(parallel) == ENVIRONMENTS
+
+
+def test_a_program_error_in_a_forked_plan_is_the_same_one_line_error(tmp_path, forks, monkeypatch):
+    """test reads a zone its owner's lake lacks, which only its program run finds out; test is
+    the share planned in the fork (prod first here, then dev here and test there)."""
+    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.dev.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    owner = SMALL_OWNER.replace("{curated: {}}", "{curated: {}, analytics: {}}")  # dev's zones
+    (tmp_path / "Pulumi.prod.yaml").write_text(owner)
+    test_file = (ROOT / "Pulumi.test.yaml").read_text() + "  dataops-platform:access: {read: [raw]}\n"
+    (tmp_path / "Pulumi.test.yaml").write_text(test_file)
+    monkeypatch.syspath_prepend(str(ROOT))
+    with pytest.raises(PlanError) as info:
+        build_plans(ENVIRONMENTS, tmp_path, jobs=2)
+    assert len(forks) == 1
+    assert info.value.lines == [
+        "Pulumi.test.yaml: the lake has no zone 'raw' (it has analytics, curated); "
+        "fix dataops-platform:access in the stack file"
+    ]
+
+
+def test_a_fork_that_fails_otherwise_is_planned_again_here(forks, monkeypatch):
+    """A bug in a child must not vanish: its share is planned again in this process, where an
+    exception would show its traceback; here the failure is only in the child, so all succeed."""
+    parent, real = os.getpid(), plan_module.build_plan
+
+    def fails_in_a_child(stack, *args, **kwargs):
+        if os.getpid() != parent:
+            raise RuntimeError("a bug")
+        return real(stack, *args, **kwargs)
+
+    expected = records(build_plans(ENVIRONMENTS, jobs=1))
+    plan_module._CACHE.clear()
+    monkeypatch.setattr(plan_module, "build_plan", fails_in_a_child)
+    assert records(build_plans(ENVIRONMENTS, jobs=2)) == expected
+    assert len(forks) == 1
+
+
+def test_plan_jobs_setting(monkeypatch):
+    monkeypatch.setenv("DATAOPS_PLAN_JOBS", "3")
+    assert plan_jobs() == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("DATAOPS_PLAN_JOBS", bad)
+        with pytest.raises(PlanError) as info:
+            plan_jobs()
+        assert info.value.lines == [
+            f"DATAOPS_PLAN_JOBS={bad}: not a whole number of processes; fix: e.g. 1 or 2"
+        ]

@@ -45,14 +45,19 @@ def dataops(repo: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_working_tree_against_a_commit(repo):
+def diff_with_dev_edited(repo: Path, old: str, new: str) -> subprocess.CompletedProcess:
+    """`diff --stack dev --base HEAD` with `old` replaced by `new` in the working tree's dev."""
     dev = repo / "Pulumi.dev.yaml"
     original = dev.read_text()
-    dev.write_text(original.replace("expireObjectsAfterDays: 30", "expireObjectsAfterDays: 14"))
+    dev.write_text(original.replace(old, new))
     try:
-        result = dataops(repo, "diff", "--stack", "dev", "--base", "HEAD")
+        return dataops(repo, "diff", "--stack", "dev", "--base", "HEAD")
     finally:
         dev.write_text(original)
+
+
+def test_working_tree_against_a_commit(repo):
+    result = diff_with_dev_edited(repo, "expireObjectsAfterDays: 30", "expireObjectsAfterDays: 14")
     assert result.returncode == 0, result.stderr
     assert (
         "dev@HEAD -> dev (working tree): 0 only in dev@HEAD, 0 only in dev (working tree), 1 changed"
@@ -116,6 +121,16 @@ def test_a_revision_whose_config_is_invalid_is_named(repo):
     assert "Traceback" not in bad.stderr
 
 
+def test_an_invalid_working_tree_still_removes_the_base_worktree(repo):
+    """The command exits without interpreter teardown, so it waits for the base's worktree to
+    be removed even when the working tree fails first."""
+    bad = diff_with_dev_edited(repo, "environment: dev", "environment: nonsense")
+    assert bad.returncode == 2 and "environment" in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr
+    listed = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True)  # noqa: S607
+    assert len(listed.stdout.splitlines()) == 1, listed.stdout
+
+
 def test_revision_plans_come_from_the_cache_by_tree_id(repo, tmp_path, monkeypatch):
     monkeypatch.setenv("DATAOPS_PLAN_CACHE", str(tmp_path))
     tree = revision.resolve(repo, "HEAD")[1]
@@ -142,3 +157,14 @@ def test_a_revision_without_the_batch_api_is_planned_per_stack(repo, monkeypatch
     monkeypatch.setattr(revision, "_BATCH", "raise SystemExit(3)")
     with pytest.raises(PlanError, match="stack nope does not evaluate at that revision"):
         revision._plan_all(repo, ["nope"], "HEAD")
+
+
+def test_a_revision_without_build_plans_is_planned_one_stack_at_a_time(repo, tmp_path):
+    """The batch runs the revision's own code: one that predates `build_plans` still works."""
+    tree = tmp_path / "old"
+    shutil.copytree(repo, tree, ignore=shutil.ignore_patterns(".git"))
+    plan_py = tree / "dataops" / "plan.py"
+    plan_py.write_text(plan_py.read_text().replace("def build_plans(", "def _not_yet("))
+    plans = revision._plan_all(tree, ["dev", "prod"], "HEAD")
+    assert set(plans) == {"dev", "prod"}
+    assert len(plans["dev"].resources) > 20 and len(plans["prod"].resources) > 20
