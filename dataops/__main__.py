@@ -9,6 +9,7 @@ collector is off and the process ends with `os._exit` once its output is flushed
 command writes is closed, and every worktree removed, before `main` returns.
 """
 
+import contextlib
 import gc
 import os
 import sys
@@ -18,9 +19,7 @@ gc.disable()
 from dataops.cli import main  # noqa: E402  (after gc.disable: the import is part of the cost)
 
 code = main()
-try:
-    sys.stdout.flush()
-    sys.stderr.flush()
-except BrokenPipeError:  # the reader (e.g. `| head`) went away; nothing left to say
-    pass
+for stream in (sys.stdout, sys.stderr):
+    with contextlib.suppress(BrokenPipeError):  # the reader (e.g. `| head`) went away
+        stream.flush()
 os._exit(code)

@@ -13,7 +13,7 @@ from collections import Counter
 from concurrent.futures import wait
 from pathlib import Path
 
-from dataops.plan import ROOT, Plan, PlanError, build_plan, build_plans, plan_jobs
+from dataops.plan import ROOT, Plan, PlanError, build_plan, build_plans
 
 EXIT_USAGE = 2
 
@@ -93,8 +93,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         # The base revision's plans run in subprocesses while this process plans the working tree.
         pending = revision.start(args.root, args.base, [s for s in stacks if s in at_base])
         try:
-            # While the base is still being planned, it has the other cores.
-            jobs = None if pending.done() else max(1, plan_jobs() // 2)
+            # While the base is still being planned, its subprocess has the other cores (and
+            # this process, with the thread that waits for it, does not fork).
+            jobs = None if pending.done() else 1
             after = build_plans([s for s in stacks if s in here], args.root, jobs)
         finally:
             wait([pending])  # its worktree is removed before this command exits, even on an error

@@ -237,13 +237,19 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
     rest = [s for s in missing if s not in plans]
     jobs = min(jobs or plan_jobs(), len(rest)) if _can_fork() else 1
     shares = [rest[i::jobs] for i in range(jobs)] if rest else []
-    children = [_fork(share, root) for share in shares[1:]]
+    here = shares[0] if shares else []
+    children: list[tuple[list[str], tuple[int, int]]] = []
+    for share in shares[1:]:
+        try:
+            children.append((share, _fork(share, root)))
+        except OSError:  # no process or pipe to spare: this process plans that share too
+            here = here + share
     try:
-        for stack in shares[0] if shares else []:
+        for stack in here:
             plans[stack] = build_plan(stack, root)
     finally:
-        results = [_collect(*child) for child in children]  # every child is waited for, always
-    for share, result in zip(shares[1:], results, strict=True):
+        results = [_collect(*child) for _, child in children]  # every child is waited for, always
+    for (share, _), result in zip(children, results, strict=True):
         if isinstance(result, PlanError):
             raise result
         if result is None:  # the child failed outside PlanError: plan here, where a bug shows
@@ -279,7 +285,12 @@ def _fork(share: list[str], root: Path) -> tuple[int, int]:
     sys.stdout.flush()  # or the child would write this process's buffered output a second time
     sys.stderr.flush()
     read, write = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        raise
     if pid:
         os.close(write)
         return pid, read

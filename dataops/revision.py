@@ -115,7 +115,7 @@ def _python_in(tree: Path, *args: str) -> subprocess.CompletedProcess:
 
     env = os.environ | {
         "DATAOPS_PLAN_CACHE": "off",  # the worktree, and any cache in it, is temporary
-        "DATAOPS_PLAN_JOBS": str(max(1, plan_jobs() // 2)),  # the working tree is planned meanwhile
+        "DATAOPS_PLAN_JOBS": str(max(1, plan_jobs() - 1)),  # one core plans the working tree
     }
     return subprocess.run(
         [sys.executable, *args], cwd=tree, capture_output=True, text=True, timeout=1200, check=False, env=env

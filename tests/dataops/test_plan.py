@@ -205,3 +205,17 @@ def test_plan_jobs_setting(monkeypatch):
         assert info.value.lines == [
             f"DATAOPS_PLAN_JOBS={bad}: not a whole number of processes; fix: e.g. 1 or 2"
         ]
+
+
+def test_when_no_process_can_be_forked_the_share_is_planned_here(forks, monkeypatch):
+    expected = records(build_plans(ENVIRONMENTS, jobs=1))
+    plan_module._CACHE.clear()
+
+    def no_more_processes() -> int:
+        raise BlockingIOError("fork: Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_more_processes)
+    open_fds = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    assert records(build_plans(ENVIRONMENTS, jobs=2)) == expected
+    if open_fds is not None:
+        assert len(os.listdir("/proc/self/fd")) == open_fds  # the pipe made for it is closed
