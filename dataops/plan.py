@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextvars
 import json
 import os
+import sys
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -224,8 +226,9 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
     share of the rest while this process plans its own. Where fork is missing or unsafe (another
     thread is running) the stacks are planned one after another; the plans are the same.
     """
-    plans = {s: p for s in dict.fromkeys(stacks) if (p := _cached(s, root, None)[1]) is not None}
-    missing = [s for s in dict.fromkeys(stacks) if s not in plans]
+    found = {s: _cached(s, root, None) for s in dict.fromkeys(stacks)}  # stack: (key, plan)
+    plans = {s: p for s, (_, p) in found.items() if p is not None}
+    missing = [s for s in found if s not in plans]
     referenced = {
         ref[2]
         for s in missing
@@ -255,7 +258,7 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
         if result is None:  # the child failed outside PlanError: plan here, where a bug shows
             result = [build_plan(stack, root) for stack in share]
         for plan in result:
-            plans[plan.stack] = _CACHE[plan_cache.inputs_key(root, plan.stack)] = plan
+            plans[plan.stack] = _CACHE[found[plan.stack][0]] = plan
     return {s: plans[s] for s in stacks}
 
 
@@ -273,15 +276,11 @@ def plan_jobs() -> int:
 
 
 def _can_fork() -> bool:
-    import threading
-
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def _fork(share: list[str], root: Path) -> tuple[int, int]:
     """Plan `share` in a forked child; its plans come back as JSON through a pipe."""
-    import sys
-
     sys.stdout.flush()  # or the child would write this process's buffered output a second time
     sys.stderr.flush()
     read, write = os.pipe()
