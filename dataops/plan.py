@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -222,9 +223,11 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
 
     The stacks that other misses reference (prod's lake, dev's cluster) are planned here first;
     that also imports the SDKs, the larger part of a cold plan. Then each further job is a fork
-    of this process, SDKs already imported and referenced plans already made, that plans its
-    share of the rest while this process plans its own. Where fork is missing or unsafe (another
-    thread is running) the stacks are planned one after another; the plans are the same.
+    of this process, SDKs already imported and referenced plans already made. Each process
+    starts with one of the remaining stacks and then takes the next one still waiting, so a
+    process that drew a small stack (local) goes on with another instead of idling. Where fork is
+    missing or unsafe (another thread is running) the stacks are planned one after another; the
+    plans are the same.
     """
     found = {s: _cached(s, root, None) for s in dict.fromkeys(stacks)}  # stack: (key, plan)
     plans = {s: p for s, (_, p) in found.items() if p is not None}
@@ -239,27 +242,66 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
         plans[stack] = build_plan(stack, root)
     rest = [s for s in missing if s not in plans]
     jobs = min(jobs or plan_jobs(), len(rest)) if _can_fork() else 1
-    shares = [rest[i::jobs] for i in range(jobs)] if rest else []
-    here = shares[0] if shares else []
-    children: list[tuple[list[str], tuple[int, int]]] = []
-    for share in shares[1:]:
-        try:
-            children.append((share, _fork(share, root)))
-        except OSError:  # no process or pipe to spare: this process plans that share too
-            here = here + share
     try:
-        for stack in here:
+        queue = _Queue(rest[jobs:]) if jobs > 1 else None
+    except OSError:  # no pipe to spare: one process, one stack after another
+        queue = None
+    here = rest if queue is None else rest[:1]
+    children: list[tuple[int, int]] = []
+    for stack in rest[1:jobs] if queue is not None else []:
+        try:
+            children.append(_fork(stack, queue, root))
+        except OSError:  # no process or pipe to spare: this process plans that stack too
+            here = [*here, stack]
+    try:
+        for stack in _and_then(here, queue):
             plans[stack] = build_plan(stack, root)
     finally:
-        results = [_collect(*child) for _, child in children]  # every child is waited for, always
-    for (share, _), result in zip(children, results, strict=True):
+        if queue is not None:
+            queue.close()  # after an error, the children take no further stacks
+        results = [_collect(*child) for child in children]  # every child is waited for, always
+    for result in results:
         if isinstance(result, PlanError):
             raise result
-        if result is None:  # the child failed outside PlanError: plan here, where a bug shows
-            result = [build_plan(stack, root) for stack in share]
-        for plan in result:
+        for plan in result or []:
             plans[plan.stack] = _CACHE[found[plan.stack][0]] = plan
+    for stack in rest:
+        # Left by a child that failed outside PlanError (a bug shows its traceback here), or
+        # past what the queue can hold.
+        if stack not in plans:
+            plans[stack] = build_plan(stack, root)
     return {s: plans[s] for s in stacks}
+
+
+class _Queue:
+    """Stacks waiting for a process, shared by this process and its forks: a pipe holding one
+    byte per stack, its index. A one-byte read is atomic, so no two processes take the same
+    stack. Stacks past the 256 a byte can name are left out; `build_plans` plans those last."""
+
+    def __init__(self, stacks: list[str]) -> None:
+        self.stacks = stacks[:256]
+        self.fd, write = os.pipe()
+        try:
+            os.write(write, bytes(range(len(self.stacks))))  # within any pipe's buffer
+        finally:
+            os.close(write)  # so an empty queue reads as the end, not as a wait
+
+    def take(self) -> str | None:
+        token = os.read(self.fd, 1)
+        return self.stacks[token[0]] if token else None
+
+    def close(self) -> None:
+        """Empty the queue (the other processes take no further stacks), then close it here."""
+        while os.read(self.fd, 256):
+            pass
+        os.close(self.fd)
+
+
+def _and_then(first: list[str], queue: _Queue | None) -> Iterator[str]:
+    """`first`, then each stack this process takes from `queue`."""
+    yield from first
+    while queue is not None and (stack := queue.take()) is not None:
+        yield stack
 
 
 def plan_jobs() -> int:
@@ -279,8 +321,9 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
-def _fork(share: list[str], root: Path) -> tuple[int, int]:
-    """Plan `share` in a forked child; its plans come back as JSON through a pipe."""
+def _fork(stack: str, queue: _Queue, root: Path) -> tuple[int, int]:
+    """Plan `stack`, then the stacks it takes from `queue`, in a forked child; its plans come
+    back as JSON through a pipe."""
     sys.stdout.flush()  # or the child would write this process's buffered output a second time
     sys.stderr.flush()
     read, write = os.pipe()
@@ -297,8 +340,11 @@ def _fork(share: list[str], root: Path) -> tuple[int, int]:
     code = 1
     try:
         try:
-            out: dict[str, Any] = {"plans": [build_plan(s, root).to_record() for s in share]}
+            out: dict[str, Any] = {
+                "plans": [build_plan(s, root).to_record() for s in _and_then([stack], queue)]
+            }
         except PlanError as exc:
+            queue.close()  # the command fails: no process need take another stack
             out = {"error": exc.lines}
         with os.fdopen(write, "w", encoding="utf-8") as pipe:
             json.dump(out, pipe)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 
 import pytest
 
+from dataops import engine
 from dataops import plan as plan_module
 from dataops.engine import _normalise
 from dataops.plan import ROOT, PlanError, build_plan, build_plans, plan_jobs
@@ -124,6 +126,7 @@ def test_owner_stack_must_own_a_cloud_lake(tmp_path):
 
 
 ENVIRONMENTS = ["dev", "prod", "test"]
+ALL_STACKS = ["dev", "local", "prod", "test"]  # prod first; then dev here, local in a fork, test waits
 
 
 @pytest.fixture
@@ -207,7 +210,7 @@ def test_plan_jobs_setting(monkeypatch):
         ]
 
 
-def test_when_no_process_can_be_forked_the_share_is_planned_here(forks, monkeypatch):
+def test_when_no_process_can_be_forked_its_stack_is_planned_here(forks, monkeypatch):
     expected = records(build_plans(ENVIRONMENTS, jobs=1))
     plan_module._CACHE.clear()
 
@@ -219,3 +222,93 @@ def test_when_no_process_can_be_forked_the_share_is_planned_here(forks, monkeypa
     assert records(build_plans(ENVIRONMENTS, jobs=2)) == expected
     if open_fds is not None:
         assert len(os.listdir("/proc/self/fd")) == open_fds  # the pipe made for it is closed
+
+
+def test_without_a_pipe_to_spare_the_stacks_are_planned_here(forks, monkeypatch):
+    expected = records(build_plans(ENVIRONMENTS, jobs=1))
+    plan_module._CACHE.clear()
+
+    def no_more_files() -> tuple[int, int]:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(os, "pipe", no_more_files)
+    assert records(build_plans(ENVIRONMENTS, jobs=2)) == expected
+    assert forks == []
+
+
+def recording_where_planned(monkeypatch, log, hold=lambda stack: None):
+    """Each program run appends "pid stack" to `log`; `hold(stack)` runs first, in the process
+    that took the stack."""
+    real = engine.run_program
+
+    def recorded(files, *args):
+        hold(files.stack)
+        with log.open("a") as out:  # one short appended line: whole even with two writers
+            out.write(f"{os.getpid()} {files.stack}\n")
+        return real(files, *args)
+
+    monkeypatch.setattr(engine, "run_program", recorded)
+
+
+def planned_by(log) -> dict[str, set[str]]:
+    """{"here": stacks this process planned, "child": stacks a fork planned}."""
+    out: dict[str, set[str]] = {"here": set(), "child": set()}
+    for line in log.read_text().splitlines():
+        pid, stack = line.split()
+        out["here" if int(pid) == os.getpid() else "child"].add(stack)
+    return out
+
+
+def wait_for(log, line_end: str) -> None:
+    """Until a fork has logged `line_end` (at most a minute; a test then fails on what it sees)."""
+    for _ in range(600):
+        if log.exists() and any(line.endswith(line_end) for line in log.read_text().splitlines()):
+            return
+        time.sleep(0.1)
+
+
+def test_a_process_done_early_takes_the_next_waiting_stack(tmp_path, forks, monkeypatch):
+    """prod first, here; then dev here and local in the fork, and test waits for the first free
+    process. dev is held here until the fork has taken test after its (small) local stack."""
+    stacks = ALL_STACKS
+    expected = records(build_plans(stacks, jobs=1))
+    plan_module._CACHE.clear()
+    log = tmp_path / "planned"
+    parent = os.getpid()
+
+    def hold(stack: str) -> None:
+        if stack == "dev" and os.getpid() == parent:
+            wait_for(log, " test")
+
+    recording_where_planned(monkeypatch, log, hold)
+    assert records(build_plans(stacks, jobs=2)) == expected
+    assert len(forks) == 1
+    assert planned_by(log) == {"here": {"prod", "dev"}, "child": {"local", "test"}}
+
+
+def test_a_plan_error_in_a_fork_leaves_the_waiting_stacks_untaken(tmp_path, forks, monkeypatch):
+    """The command fails anyway, so once the fork's local stack fails no process takes test."""
+    log = tmp_path / "planned"
+    parent = os.getpid()
+
+    def hold(stack: str) -> None:
+        if os.getpid() != parent and stack == "local":
+            raise PlanError(["Pulumi.local.yaml: a mistake"])
+        if stack == "dev":
+            wait_for(log, " local-failed")
+
+    real_close = plan_module._Queue.close
+
+    def close_and_log(queue) -> None:
+        real_close(queue)
+        if os.getpid() != parent:
+            with log.open("a") as out:
+                out.write(f"{os.getpid()} local-failed\n")
+
+    monkeypatch.setattr(plan_module._Queue, "close", close_and_log)
+    recording_where_planned(monkeypatch, log, hold)
+    with pytest.raises(PlanError) as info:
+        build_plans(ALL_STACKS, jobs=2)
+    assert info.value.lines == ["Pulumi.local.yaml: a mistake"]
+    assert len(forks) == 1
+    assert planned_by(log)["here"] == {"prod", "dev"}  # and not test
