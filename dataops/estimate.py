@@ -26,6 +26,7 @@ import yaml
 
 from components.config_rules import cpu_cores, memory_gib
 from dataops.plan import Plan, PlanError, PlannedResource
+from dataops.stack_files import parse_yaml
 
 PRICES = Path("estimates") / "prices.yaml"
 LATENCIES = Path("estimates") / "latencies.yaml"
@@ -61,7 +62,7 @@ def load_tables(root: Path, overrides: dict[str, float] | None = None) -> Tables
     docs = []
     for path in (PRICES, LATENCIES):
         try:
-            docs.append(yaml.safe_load((root / path).read_text(encoding="utf-8")))
+            docs.append(parse_yaml((root / path).read_text(encoding="utf-8")))
         except (OSError, yaml.YAMLError) as exc:
             raise PlanError([f"{path}: cannot read ({exc})"]) from None
     prices, latencies = docs

@@ -15,6 +15,7 @@ import yaml
 
 from dataops.diff import diff
 from dataops.plan import Plan, PlanError
+from dataops.stack_files import parse_yaml
 
 PAIRS = (("dev", "test"), ("test", "prod"), ("dev", "prod"))
 
@@ -33,7 +34,7 @@ class Allowance:
 
 def load_allowances(path: Path) -> list[Allowance]:
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = parse_yaml(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise PlanError([f"{path.name}: cannot read the allowed differences ({exc})"]) from None
     out = []

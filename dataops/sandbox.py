@@ -24,6 +24,7 @@ import yaml
 from components.config_rules import parse_time
 from dataops.plan import PlanError
 from dataops.sandbox_backend import Backend, BackendError, StateResource
+from dataops.stack_files import parse_yaml
 
 PREFIX = "sandbox-"
 NAME_RE = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
@@ -97,7 +98,7 @@ def iso(moment: datetime) -> str:
 def load_template(root: Path) -> dict[str, Any]:
     path = root / TEMPLATE
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise PlanError([f"{TEMPLATE}: cannot read the sandbox template ({exc})"]) from None
     config = (doc or {}).get("config")

@@ -22,6 +22,16 @@ OFFLINE_SECRET = "offline-placeholder-secret"  # noqa: S105 - stands in for ciph
 STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
 
 
+# libyaml's parser where PyYAML was built with it (its wheels are): the same documents as the
+# pure-Python SafeLoader, about 8 times faster, which a cold command reading 17 files notices.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """`yaml.safe_load`, faster; raises yaml.YAMLError the same way."""
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - only ever a safe loader
+
+
 class StackFileError(Exception):
     """A problem with the files themselves (missing, unreadable, not YAML); one line each."""
 
@@ -54,7 +64,7 @@ def _read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise StackFileError(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
-        return yaml.safe_load(text)
+        return parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
