@@ -338,17 +338,26 @@ def _fork(stack: str, queue: _Queue, root: Path) -> tuple[int, int]:
         return pid, read
     os.close(read)
     code = 1
+    current = stack
     try:
         try:
-            out: dict[str, Any] = {
-                "plans": [build_plan(s, root).to_record() for s in _and_then([stack], queue)]
-            }
+            out: dict[str, Any] = {"plans": []}
+            for current in _and_then([stack], queue):
+                out["plans"].append(build_plan(current, root).to_record())
         except PlanError as exc:
             queue.close()  # the command fails: no process need take another stack
             out = {"error": exc.lines}
         with os.fdopen(write, "w", encoding="utf-8") as pipe:
             json.dump(out, pipe)
         code = 0
+    except Exception as exc:
+        # A bug: said here, and the parent plans these stacks again, where a traceback shows.
+        # If the parent's plan then succeeds, the failure was the fork's own.
+        print(
+            f"warning: a forked process failed planning {current} ({type(exc).__name__}: {exc}); "
+            "planning it in the main process instead",
+            file=sys.stderr,
+        )
     finally:
         try:
             sys.stdout.flush()

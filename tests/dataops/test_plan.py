@@ -181,9 +181,10 @@ def test_a_program_error_in_a_forked_plan_is_the_same_one_line_error(tmp_path, f
     ]
 
 
-def test_a_fork_that_fails_otherwise_is_planned_again_here(forks, monkeypatch):
-    """A bug in a child must not vanish: its share is planned again in this process, where an
-    exception would show its traceback; here the failure is only in the child, so all succeed."""
+def test_a_fork_that_fails_otherwise_is_planned_again_here(forks, monkeypatch, capfd):
+    """A bug in a child must not vanish: the child says so, and its stack is planned again in
+    this process, where an exception would show its traceback; here the failure is only in the
+    child, so all succeed."""
     parent, real = os.getpid(), plan_module.build_plan
 
     def fails_in_a_child(stack, *args, **kwargs):
@@ -194,8 +195,13 @@ def test_a_fork_that_fails_otherwise_is_planned_again_here(forks, monkeypatch):
     expected = records(build_plans(ENVIRONMENTS, jobs=1))
     plan_module._CACHE.clear()
     monkeypatch.setattr(plan_module, "build_plan", fails_in_a_child)
+    capfd.readouterr()
     assert records(build_plans(ENVIRONMENTS, jobs=2)) == expected
     assert len(forks) == 1
+    assert capfd.readouterr().err.splitlines() == [
+        "warning: a forked process failed planning test (RuntimeError: a bug); "
+        "planning it in the main process instead"
+    ]
 
 
 def test_plan_jobs_setting(monkeypatch):
