@@ -1,8 +1,8 @@
 """Wall time of the offline commands as a user or a CI step runs them (fresh processes, median
-of N runs), each against its floor measured in the same run: a fresh process that only imports
-the Pulumi SDK modules the program loads for that stack (for diff and parity, for all stacks),
-found by planning the stacks once first. The floor process is tuned as the commands are (see
-`dataops/__main__.py`).
+of N runs, and the fastest), each cold one against its floor, timed just before it in every run: a fresh process
+that only imports the Pulumi SDK modules the program loads for that stack (for diff and parity,
+for all stacks), found by planning the stacks once first. The floor process is tuned as the
+commands are (see `dataops/__main__.py`). "x floor" is the median of the per-run ratios.
 
     .venv/bin/python benchmarks/offline_commands.py [--runs 5]
 
@@ -66,15 +66,30 @@ def sdk_modules(stacks: list[str]) -> list[str]:
     return json.loads(out.stdout)
 
 
-def median_seconds(cmd: list[str], runs: int, env: dict[str, str], before: list[str] | None = None) -> float:
-    times = []
+def seconds(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def measure(
+    cmd: list[str], runs: int, env: dict[str, str], before: list[str] | None, floor: list[str] | None
+) -> tuple[list[float], float | None, float | None]:
+    """Each run's seconds of `cmd`; with `floor`, also the floor's median and the median of the
+    per-run ratios. Each run times the floor just before the command: this machine's speed
+    drifts between runs, and a ratio of two neighbouring timings drifts far less."""
+    times, floors, ratios = [], [], []
     for _ in range(runs):
         if before:
             subprocess.run(before, cwd=ROOT, env=env, check=True, capture_output=True)
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        if floor:
+            floors.append(seconds(floor, os.environ | {"DATAOPS_PLAN_CACHE": "off"}))
+        times.append(seconds(cmd, env))
+        if floor:
+            ratios.append(times[-1] / floors[-1])
+    if not floor:
+        return times, None, None
+    return times, statistics.median(floors), statistics.median(ratios)
 
 
 def main() -> None:
@@ -108,20 +123,23 @@ def main() -> None:
     if git:
         rows.append(("diff --all-stacks --base HEAD", all_stacks, warm, None, "warm"))
 
-    floors = {
-        name: median_seconds([sys.executable, "-c", IMPORT, *mods], args.runs, cold)
-        for name, mods in modules.items()
-    }
+    floors = {name: [sys.executable, "-c", IMPORT, *mods] for name, mods in modules.items()}
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, median of {args.runs} runs\n")
-    print("| command | plan cache | seconds | floor (SDK imports) | x floor |\n|---|---|---:|---:|---:|")
+    print(
+        "| command | plan cache | seconds (median) | fastest | floor (SDK imports) | x floor |\n"
+        "|---|---|---:|---:|---:|---:|"
+    )
     try:
         for label, cmd, env, before, state in rows:
             stack = label.split()[1] if label.startswith("plan ") else "all"
-            floor = floors[stack]
             if state in ("warm", "base only"):  # a first run fills the cache
                 subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
-            seconds = median_seconds(cmd, args.runs, env, before)
-            print(f"| {label} | {state} | {seconds:.2f} | {floor:.2f} | {seconds / floor:.2f} |")
+            # A warm command imports no SDK: a floor would compare it with work it never does.
+            floor = None if state == "warm" else floors[stack]
+            times, floor_median, ratio = measure(cmd, args.runs, env, before, floor)
+            cells = ("n/a", "n/a") if ratio is None else (f"{floor_median:.2f}", f"{ratio:.2f}")
+            median, fastest = statistics.median(times), min(times)
+            print(f"| {label} | {state} | {median:.2f} | {fastest:.2f} | {cells[0]} | {cells[1]} |")
     finally:
         shutil.rmtree(cache, ignore_errors=True)
 
