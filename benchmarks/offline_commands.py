@@ -1,8 +1,10 @@
-"""Wall time of the offline commands as a user or a CI step runs them (fresh processes, median
-of N runs, and the fastest), each cold one against its floor, timed just before it in every run: a fresh process
-that only imports the Pulumi SDK modules the program loads for that stack (for diff and parity,
-for all stacks), found by planning the stacks once first. The floor process is tuned as the
-commands are (see `dataops/__main__.py`). "x floor" is the median of the per-run ratios.
+"""Wall time of the offline commands as a user or a CI step runs them (fresh processes; the
+median of N runs, and the fastest). Each cold one is set against its floor, timed just before
+it in every run: a fresh process that only imports the Pulumi SDK modules the program loads for
+that stack (for diff and parity, for all stacks), found by planning the stacks once first. The
+floor process is tuned as the commands are (see `dataops/__main__.py`). "x floor" is the median
+of the per-run ratios, not the ratio of the two medians: this machine's speed drifts between
+runs, and the ratio of two neighbouring timings drifts far less.
 
     .venv/bin/python benchmarks/offline_commands.py [--runs 5]
 
@@ -76,8 +78,7 @@ def measure(
     cmd: list[str], runs: int, env: dict[str, str], before: list[str] | None, floor: list[str] | None
 ) -> tuple[list[float], float | None, float | None]:
     """Each run's seconds of `cmd`; with `floor`, also the floor's median and the median of the
-    per-run ratios. Each run times the floor just before the command: this machine's speed
-    drifts between runs, and a ratio of two neighbouring timings drifts far less."""
+    per-run ratios; each run times the floor just before the command."""
     times, floors, ratios = [], [], []
     for _ in range(runs):
         if before:

@@ -228,6 +228,9 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
     process that drew a small stack (local) goes on with another instead of idling. Where fork is
     missing or unsafe (another thread is running) the stacks are planned one after another; the
     plans are the same.
+
+    Every stack is tried even after one fails. The PlanError raised is that of the first stack
+    in `stacks` that failed: the error a one-by-one run meets first, whichever process met it.
     """
     found = {s: _cached(s, root, None) for s in dict.fromkeys(stacks)}  # stack: (key, plan)
     plans = {s: p for s, (_, p) in found.items() if p is not None}
@@ -247,29 +250,42 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
     except OSError:  # no pipe to spare: one process, one stack after another
         queue = None
     here = rest if queue is None else rest[:1]
+    errors: dict[str, list[str]] = {}
     children: list[tuple[int, int]] = []
-    for stack in rest[1:jobs] if queue is not None else []:
-        try:
-            children.append(_fork(stack, queue, root))
-        except OSError:  # no process or pipe to spare: this process plans that stack too
-            here = [*here, stack]
     try:
+        for stack in rest[1:jobs] if queue is not None else []:
+            try:
+                children.append(_fork(stack, queue, root))
+            except OSError:  # no process or pipe to spare: this process plans that stack too
+                here = [*here, stack]
         for stack in _and_then(here, queue):
-            plans[stack] = build_plan(stack, root)
+            try:
+                plans[stack] = build_plan(stack, root)
+            except PlanError as exc:
+                errors[stack] = exc.lines
     finally:
-        if queue is not None:
-            queue.close()  # after an error, the children take no further stacks
-        results = [_collect(*child) for child in children]  # every child is waited for, always
+        try:
+            if queue is not None:
+                queue.close()
+        finally:
+            results = [_collect(*child) for child in children]  # every child is waited for, always
     for result in results:
-        if isinstance(result, PlanError):
-            raise result
-        for plan in result or []:
+        for plan in result.plans:
             plans[plan.stack] = _CACHE[found[plan.stack][0]] = plan
+        errors |= result.errors
+        if result.failure:  # said, not hidden: if the plans below succeed, it was the fork's own
+            print(
+                f"warning: a forked process {result.failure}; the main process plans its stacks again",
+                file=sys.stderr,
+            )
     for stack in rest:
-        # Left by a child that failed outside PlanError (a bug shows its traceback here), or
-        # past what the queue can hold.
-        if stack not in plans:
-            plans[stack] = build_plan(stack, root)
+        if stack not in plans and stack not in errors:  # left by a failed child: a bug shows here
+            try:
+                plans[stack] = build_plan(stack, root)
+            except PlanError as exc:
+                errors[stack] = exc.lines
+    if errors:
+        raise PlanError(errors[next(s for s in rest if s in errors)])
     return {s: plans[s] for s in stacks}
 
 
@@ -283,6 +299,9 @@ class _Queue:
         self.fd, write = os.pipe()
         try:
             os.write(write, bytes(range(len(self.stacks))))  # within any pipe's buffer
+        except OSError:
+            os.close(self.fd)
+            raise
         finally:
             os.close(write)  # so an empty queue reads as the end, not as a wait
 
@@ -291,9 +310,6 @@ class _Queue:
         return self.stacks[token[0]] if token else None
 
     def close(self) -> None:
-        """Empty the queue (the other processes take no further stacks), then close it here."""
-        while os.read(self.fd, 256):
-            pass
         os.close(self.fd)
 
 
@@ -321,9 +337,19 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
+@dataclass
+class _ForkResult:
+    """What a forked child sends back: its plans, its stacks' PlanErrors, and how it failed
+    otherwise ("" if it did not); the stacks it failed on are planned again by the parent."""
+
+    plans: list[Plan]
+    errors: dict[str, list[str]]
+    failure: str = ""
+
+
 def _fork(stack: str, queue: _Queue, root: Path) -> tuple[int, int]:
-    """Plan `stack`, then the stacks it takes from `queue`, in a forked child; its plans come
-    back as JSON through a pipe."""
+    """Plan `stack`, then the stacks it takes from `queue`, in a forked child; the outcome
+    comes back as JSON through a pipe (see `_ForkResult`)."""
     sys.stdout.flush()  # or the child would write this process's buffered output a second time
     sys.stderr.flush()
     read, write = os.pipe()
@@ -337,27 +363,21 @@ def _fork(stack: str, queue: _Queue, root: Path) -> tuple[int, int]:
         os.close(write)
         return pid, read
     os.close(read)
-    code = 1
-    current = stack
+    out: dict[str, Any] = {"plans": [], "errors": {}, "failure": ""}
+    current, code = stack, 1
     try:
         try:
-            out: dict[str, Any] = {"plans": []}
             for current in _and_then([stack], queue):
-                out["plans"].append(build_plan(current, root).to_record())
-        except PlanError as exc:
-            queue.close()  # the command fails: no process need take another stack
-            out = {"error": exc.lines}
+                try:
+                    out["plans"].append(build_plan(current, root).to_record())
+                except PlanError as exc:
+                    out["errors"][current] = exc.lines
+        except Exception as exc:  # a bug: this child stops, and the parent plans `current` again
+            first_line = (str(exc).splitlines() or [""])[0]
+            out["failure"] = f"failed planning {current} ({type(exc).__name__}: {first_line})"
         with os.fdopen(write, "w", encoding="utf-8") as pipe:
             json.dump(out, pipe)
         code = 0
-    except Exception as exc:
-        # A bug: said here, and the parent plans these stacks again, where a traceback shows.
-        # If the parent's plan then succeeds, the failure was the fork's own.
-        print(
-            f"warning: a forked process failed planning {current} ({type(exc).__name__}: {exc}); "
-            "planning it in the main process instead",
-            file=sys.stderr,
-        )
     finally:
         try:
             sys.stdout.flush()
@@ -366,13 +386,12 @@ def _fork(stack: str, queue: _Queue, root: Path) -> tuple[int, int]:
             os._exit(code)  # never return into the parent's code, or run its exit handlers
 
 
-def _collect(pid: int, read: int) -> list[Plan] | PlanError | None:
-    """A child's plans, or its PlanError; None when it failed otherwise (a bug)."""
+def _collect(pid: int, read: int) -> _ForkResult:
+    """A child's outcome, once it has ended."""
     with os.fdopen(read, encoding="utf-8") as pipe:
         text = pipe.read()
-    if os.waitpid(pid, 0)[1] != 0:
-        return None
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if code != 0:  # it died before sending anything whole
+        return _ForkResult([], {}, f"was killed by signal {-code}" if code < 0 else f"exited with {code}")
     out = json.loads(text)
-    if "error" in out:
-        return PlanError(out["error"])
-    return [Plan.from_dict(doc) for doc in out["plans"]]
+    return _ForkResult([Plan.from_dict(doc) for doc in out["plans"]], out["errors"], out["failure"])

@@ -22,14 +22,20 @@ OFFLINE_SECRET = "offline-placeholder-secret"  # noqa: S105 - stands in for ciph
 STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
 
 
-# libyaml's parser where PyYAML was built with it (its wheels are): the same documents as the
-# pure-Python SafeLoader, about 8 times faster, which a cold command reading 17 files notices.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's parser where PyYAML was built with it (its wheels are), about 8 times faster than
+# the pure-Python one; a cold command parses the stack files several times over. The two read
+# every file here alike, but libyaml is a little more lenient (a tab after `key:`) and words its
+# errors differently: a document it rejects is parsed again by the pure-Python loader, so the
+# error and what is accepted are that loader's own. (A tab it accepts stays accepted.)
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parse_yaml(text: str) -> Any:
-    """`yaml.safe_load`, faster; raises yaml.YAMLError the same way."""
-    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - only ever a safe loader
+    """`yaml.safe_load`, faster; a document it rejects fails with its own error."""
+    try:
+        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
 
 
 class StackFileError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import time
 
 import pytest
@@ -164,7 +165,7 @@ def test_plans_made_in_parallel_are_the_plans_made_one_by_one(forks):
 
 def test_a_program_error_in_a_forked_plan_is_the_same_one_line_error(tmp_path, forks, monkeypatch):
     """test reads a zone its owner's lake lacks, which only its program run finds out; test is
-    the share planned in the fork (prod first here, then dev here and test there)."""
+    the stack the fork starts with (prod first here, then dev here and test there)."""
     for name in ("Pulumi.yaml", "__main__.py", "Pulumi.dev.yaml"):
         shutil.copy(ROOT / name, tmp_path / name)
     owner = SMALL_OWNER.replace("{curated: {}}", "{curated: {}, analytics: {}}")  # dev's zones
@@ -200,7 +201,7 @@ def test_a_fork_that_fails_otherwise_is_planned_again_here(forks, monkeypatch, c
     assert len(forks) == 1
     assert capfd.readouterr().err.splitlines() == [
         "warning: a forked process failed planning test (RuntimeError: a bug); "
-        "planning it in the main process instead"
+        "the main process plans its stacks again"
     ]
 
 
@@ -224,10 +225,9 @@ def test_when_no_process_can_be_forked_its_stack_is_planned_here(forks, monkeypa
         raise BlockingIOError("fork: Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", no_more_processes)
-    open_fds = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    before = open_fds()
     assert records(build_plans(ENVIRONMENTS, jobs=2)) == expected
-    if open_fds is not None:
-        assert len(os.listdir("/proc/self/fd")) == open_fds  # the pipe made for it is closed
+    assert open_fds() == before  # the pipes made for it are closed
 
 
 def test_without_a_pipe_to_spare_the_stacks_are_planned_here(forks, monkeypatch):
@@ -240,6 +240,10 @@ def test_without_a_pipe_to_spare_the_stacks_are_planned_here(forks, monkeypatch)
     monkeypatch.setattr(os, "pipe", no_more_files)
     assert records(build_plans(ENVIRONMENTS, jobs=2)) == expected
     assert forks == []
+
+
+def open_fds() -> int | None:
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
 
 
 def recording_where_planned(monkeypatch, log, hold=lambda stack: None):
@@ -256,65 +260,104 @@ def recording_where_planned(monkeypatch, log, hold=lambda stack: None):
     monkeypatch.setattr(engine, "run_program", recorded)
 
 
-def planned_by(log) -> dict[str, set[str]]:
-    """{"here": stacks this process planned, "child": stacks a fork planned}."""
-    out: dict[str, set[str]] = {"here": set(), "child": set()}
+def planned_by(log) -> dict[str, list[str]]:
+    """{"here": stacks this process ran, "child": stacks a fork ran}, sorted, repeats kept."""
+    out: dict[str, list[str]] = {"here": [], "child": []}
     for line in log.read_text().splitlines():
         pid, stack = line.split()
-        out["here" if int(pid) == os.getpid() else "child"].add(stack)
-    return out
+        out["here" if int(pid) == os.getpid() else "child"].append(stack)
+    return {k: sorted(v) for k, v in out.items()}
 
 
-def wait_for(log, line_end: str) -> None:
-    """Until a fork has logged `line_end` (at most a minute; a test then fails on what it sees)."""
+def wait_for(log, stack: str) -> None:
+    """Until another process has logged `stack` (so it took that stack); at most a minute."""
     for _ in range(600):
-        if log.exists() and any(line.endswith(line_end) for line in log.read_text().splitlines()):
+        if log.exists() and any(line.endswith(f" {stack}") for line in log.read_text().splitlines()):
             return
         time.sleep(0.1)
+    raise AssertionError(f"no process took {stack} within a minute")
 
 
-def test_a_process_done_early_takes_the_next_waiting_stack(tmp_path, forks, monkeypatch):
-    """prod first, here; then dev here and local in the fork, and test waits for the first free
-    process. dev is held here until the fork has taken test after its (small) local stack."""
-    stacks = ALL_STACKS
-    expected = records(build_plans(stacks, jobs=1))
+def holding(log, stack: str, *, here: bool, until: str):
+    """A `hold` that keeps `stack`, in this process (here) or in the fork, until the other
+    process has taken `until`."""
+    parent = os.getpid()
+
+    def hold(taken: str) -> None:
+        if taken == stack and (os.getpid() == parent) == here:
+            wait_for(log, until)
+
+    return hold
+
+
+def test_a_fork_done_early_takes_the_next_waiting_stack(tmp_path, forks, monkeypatch):
+    """prod first, here; then dev here and local in the fork, while test waits. dev is held here
+    until the fork, done with its small local stack, has taken test."""
+    expected = records(build_plans(ALL_STACKS, jobs=1))
     plan_module._CACHE.clear()
     log = tmp_path / "planned"
-    parent = os.getpid()
-
-    def hold(stack: str) -> None:
-        if stack == "dev" and os.getpid() == parent:
-            wait_for(log, " test")
-
-    recording_where_planned(monkeypatch, log, hold)
-    assert records(build_plans(stacks, jobs=2)) == expected
+    recording_where_planned(monkeypatch, log, holding(log, "dev", here=True, until="test"))
+    before = open_fds()
+    assert records(build_plans(ALL_STACKS, jobs=2)) == expected
     assert len(forks) == 1
-    assert planned_by(log) == {"here": {"prod", "dev"}, "child": {"local", "test"}}
+    assert planned_by(log) == {"here": ["dev", "prod"], "child": ["local", "test"]}
+    assert open_fds() == before  # the queue and the fork's pipe are closed
 
 
-def test_a_plan_error_in_a_fork_leaves_the_waiting_stacks_untaken(tmp_path, forks, monkeypatch):
-    """The command fails anyway, so once the fork's local stack fails no process takes test."""
+def test_this_process_done_early_takes_the_next_waiting_stack(tmp_path, forks, monkeypatch):
+    """The other way round: local is held in the fork until this process has taken test."""
+    expected = records(build_plans(ALL_STACKS, jobs=1))
+    plan_module._CACHE.clear()
     log = tmp_path / "planned"
-    parent = os.getpid()
+    recording_where_planned(monkeypatch, log, holding(log, "local", here=False, until="test"))
+    assert records(build_plans(ALL_STACKS, jobs=2)) == expected
+    assert planned_by(log) == {"here": ["dev", "prod", "test"], "child": ["local"]}
 
-    def hold(stack: str) -> None:
-        if os.getpid() != parent and stack == "local":
-            raise PlanError(["Pulumi.local.yaml: a mistake"])
-        if stack == "dev":
-            wait_for(log, " local-failed")
 
-    real_close = plan_module._Queue.close
+@pytest.mark.parametrize(
+    ("failing", "reported"),
+    [({"local", "test"}, "local"), ({"dev", "test"}, "dev"), ({"test"}, "test"), ({"local"}, "local")],
+)
+def test_the_error_raised_is_the_first_stack_s_whichever_process_met_it(
+    tmp_path, forks, monkeypatch, failing, reported
+):
+    """Stacks fail in whichever process takes them; every stack is still tried, and the error
+    is the one a one-by-one run meets first (stacks in ALL_STACKS order)."""
+    log = tmp_path / "planned"
 
-    def close_and_log(queue) -> None:
-        real_close(queue)
-        if os.getpid() != parent:
-            with log.open("a") as out:
-                out.write(f"{os.getpid()} local-failed\n")
+    def fail(stack: str) -> None:
+        if stack in failing:
+            raise PlanError([f"Pulumi.{stack}.yaml: a mistake"])
 
-    monkeypatch.setattr(plan_module._Queue, "close", close_and_log)
-    recording_where_planned(monkeypatch, log, hold)
+    recording_where_planned(monkeypatch, log, fail)
+    before = open_fds()
     with pytest.raises(PlanError) as info:
         build_plans(ALL_STACKS, jobs=2)
-    assert info.value.lines == ["Pulumi.local.yaml: a mistake"]
+    assert info.value.lines == [f"Pulumi.{reported}.yaml: a mistake"]
     assert len(forks) == 1
-    assert planned_by(log)["here"] == {"prod", "dev"}  # and not test
+    assert open_fds() == before
+    ran = planned_by(log)  # each stack that did not fail ran once, in one process or the other
+    assert sorted(ran["here"] + ran["child"]) == sorted(set(ALL_STACKS) - failing)
+    plan_module._CACHE.clear()
+    with pytest.raises(PlanError) as one_by_one:
+        build_plans(ALL_STACKS, jobs=1)
+    assert one_by_one.value.lines == info.value.lines
+
+
+def test_a_fork_that_dies_has_its_stacks_planned_here(tmp_path, forks, monkeypatch, capfd):
+    expected = records(build_plans(ENVIRONMENTS, jobs=1))
+    plan_module._CACHE.clear()
+    parent = os.getpid()
+
+    def die_in_the_fork(stack: str) -> None:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    recording_where_planned(monkeypatch, tmp_path / "planned", die_in_the_fork)
+    capfd.readouterr()
+    assert records(build_plans(ENVIRONMENTS, jobs=2)) == expected
+    assert capfd.readouterr().err.splitlines() == [
+        f"warning: a forked process was killed by signal {int(signal.SIGKILL)}; "
+        "the main process plans its stacks again"
+    ]
+    assert planned_by(tmp_path / "planned") == {"here": ["dev", "prod", "test"], "child": []}
