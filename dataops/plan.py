@@ -229,8 +229,8 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
     missing or unsafe (another thread is running) the stacks are planned one after another; the
     plans are the same.
 
-    Every stack is tried even after one fails. The PlanError raised is that of the first stack
-    in `stacks` that failed: the error a one-by-one run meets first, whichever process met it.
+    Every stack is tried even after one fails, and the PlanError raised is the one a run of the
+    stacks one by one would meet first, whichever process met it.
     """
     found = {s: _cached(s, root, None) for s in dict.fromkeys(stacks)}  # stack: (key, plan)
     plans = {s: p for s, (_, p) in found.items() if p is not None}
@@ -279,7 +279,8 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
                 file=sys.stderr,
             )
     for stack in rest:
-        if stack not in plans and stack not in errors:  # left by a failed child: a bug shows here
+        # Left by a child that failed (a bug shows here), or past what the queue can hold.
+        if stack not in plans and stack not in errors:
             try:
                 plans[stack] = build_plan(stack, root)
             except PlanError as exc:

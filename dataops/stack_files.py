@@ -22,11 +22,11 @@ OFFLINE_SECRET = "offline-placeholder-secret"  # noqa: S105 - stands in for ciph
 STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
 
 
-# libyaml's parser where PyYAML was built with it (its wheels are), about 8 times faster than
-# the pure-Python one; a cold command parses the stack files several times over. The two read
-# every file here alike, but libyaml is a little more lenient (a tab after `key:`) and words its
-# errors differently: a document it rejects is parsed again by the pure-Python loader, so the
-# error and what is accepted are that loader's own. (A tab it accepts stays accepted.)
+# libyaml's parser where PyYAML was built with it (its wheels are): about 8 times faster than
+# the pure-Python one, and a cold command parses the stack files many times over. Both read every
+# file here the same way. libyaml is slightly more lenient (it takes a tab after `key:`) and
+# words its errors differently, so a document it rejects is parsed again by the pure-Python
+# loader: the errors users see are that loader's.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
