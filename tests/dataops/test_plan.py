@@ -318,7 +318,7 @@ def test_this_process_done_early_takes_the_next_waiting_stack(tmp_path, forks, m
     ("failing", "reported"),
     [({"local", "test"}, "local"), ({"dev", "test"}, "dev"), ({"test"}, "test"), ({"local"}, "local")],
 )
-def test_the_error_raised_is_the_first_stack_s_whichever_process_met_it(
+def test_the_error_raised_is_the_one_a_one_by_one_run_meets_first(
     tmp_path, forks, monkeypatch, failing, reported
 ):
     """Stacks fail in whichever process takes them; every stack is still tried, and the error
