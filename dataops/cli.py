@@ -241,8 +241,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         c, d = estimate.cost(plan, tables, region, host), estimate.deploy_time(plan, tables)
         print(estimate.render(plan.stack, c, d, tables, args.format))
         return 0
-    stacks = [*stack_files.known_stacks(args.root), "sandbox-example"]
-    build_plans(stack_files.known_stacks(args.root), args.root)  # in parallel; the loop reuses them
+    environments = stack_files.known_stacks(args.root)
+    build_plans(environments, args.root)  # in parallel; the loop below reuses them
+    stacks = [*environments, "sandbox-example"]
     rows = []
     for stack in stacks:
         plan, region, host = _estimate_inputs(stack, args.root, None)

@@ -251,6 +251,13 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
         queue = None
     here = rest if queue is None else rest[:1]
     errors: dict[str, list[str]] = {}
+
+    def attempt(stack: str) -> None:
+        try:
+            plans[stack] = build_plan(stack, root)
+        except PlanError as exc:
+            errors[stack] = exc.lines
+
     children: list[tuple[int, int]] = []
     try:
         for stack in rest[1:jobs] if queue is not None else []:
@@ -259,10 +266,7 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
             except OSError:  # no process or pipe to spare: this process plans that stack too
                 here = [*here, stack]
         for stack in _and_then(here, queue):
-            try:
-                plans[stack] = build_plan(stack, root)
-            except PlanError as exc:
-                errors[stack] = exc.lines
+            attempt(stack)
     finally:
         try:
             if queue is not None:
@@ -281,10 +285,7 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
     for stack in rest:
         # Left by a child that failed (a bug shows here), or past what the queue can hold.
         if stack not in plans and stack not in errors:
-            try:
-                plans[stack] = build_plan(stack, root)
-            except PlanError as exc:
-                errors[stack] = exc.lines
+            attempt(stack)
     if errors:
         raise PlanError(errors[next(s for s in rest if s in errors)])
     return {s: plans[s] for s in stacks}
