@@ -8,6 +8,7 @@ and image on Docker alone.
 
 import pulumi
 
+from components.ci_runner import CiRunner, CiRunnerArgs
 from components.cluster import Cluster, ClusterArgs
 from components.config import StackConfig, Team, load_stack_config
 from components.container_image import ContainerImage, ContainerImageArgs
@@ -37,6 +38,12 @@ def cloud(config: StackConfig) -> None:
 
     image = ContainerImage("notebook-image", ContainerImageArgs.from_config(config))
     cluster = Cluster("cluster", ClusterArgs.from_config(config))
+    if config.runs_runner:
+        assert cluster.network is not None and cluster.api_security_group is not None
+        runner = CiRunner(
+            "ci-runner", CiRunnerArgs.from_config(config), cluster.network, cluster.api_security_group
+        )
+        pulumi.export("runner", runner.exported())
     access = DataAccess("access", DataAccessArgs.from_config(config, lake_ref, cluster.identity))
     # The hub's namespace is set up like a team's: its user servers run there.
     namespaces = [*config.teams, *([config.hub_team()] if config.notebooks.enabled else [])]

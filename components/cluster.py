@@ -13,9 +13,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components import cluster_access
 from components.config import ExistingCluster, NodeGroup, StackConfig
 from components.network import Network, NetworkArgs
-from components.workload_identity import WorkloadIdentity, service_trust
+from components.workload_identity import WorkloadIdentity, pod_identity_trust, service_trust
 
 TYPE = "dataops:index:Cluster"
 
@@ -27,7 +28,7 @@ POOL_LABEL = "dataops.io/pool"
 STORAGE_CLASS = "gp3-encrypted"
 
 MANAGED = "arn:{partition}:iam::aws:policy/{name}"
-ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+API_PORT = 443
 
 
 @dataclass
@@ -38,7 +39,14 @@ class ClusterArgs:
     tags: dict[str, str]
     kubernetes_version: str = "1.35"
     admin_roles: list[str] = field(default_factory=list)
+    """Role ARNs given cluster-admin access entries."""
+    deploy_role: str | None = None
+    preview_role: str | None = None
+    sandbox_role: str | None = None
+    """Given access to `sandbox-*` namespaces when the cluster hosts sandboxes."""
     public_access_cidrs: list[str] = field(default_factory=list)
+    private_access_cidrs: list[str] = field(default_factory=list)
+    """Private ranges admitted to the private API endpoint on 443 (the runner is added by its component)."""
     log_types: list[str] = field(default_factory=list)
     log_retention_days: int = 90
     vpc_cidr: str = "10.40.0.0/16"
@@ -76,7 +84,11 @@ class ClusterArgs:
             tags=cfg.mandatory_tags(),
             kubernetes_version=c.kubernetes_version,
             admin_roles=list(c.admin_roles),
+            deploy_role=cfg.ci.deploy_role,
+            preview_role=cfg.ci.preview_role,
+            sandbox_role=cfg.ci.sandbox_role if cfg.hosts_sandboxes else None,
             public_access_cidrs=list(c.public_access_cidrs),
+            private_access_cidrs=list(c.private_access_cidrs),
             log_types=list(c.log_types),
             log_retention_days=365 if cfg.environment == "prod" else 90,
             vpc_cidr=c.network.vpc_cidr,
@@ -110,6 +122,8 @@ class Cluster(pulumi.ComponentResource):
     """The VPC, in `eks` mode."""
     node_role: aws.iam.Role | None = None
     """The node role: pulls images and joins the cluster, nothing else (no data access)."""
+    api_security_group: aws.ec2.SecurityGroup | None = None
+    """On the control plane's network interfaces: who may reach the private API endpoint on 443."""
     ready: list[pulumi.Resource]
     """What workloads must wait for: nodes, DNS and storage (nothing to wait for when adopted)."""
 
@@ -191,7 +205,6 @@ class Cluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         partition = aws.get_partition_output(opts=invoke).partition
-        account = aws.get_caller_identity_output(opts=invoke).account_id
         region = aws.get_region_output(opts=invoke).region
 
         def managed(policy: str) -> pulumi.Output[str]:
@@ -237,6 +250,32 @@ class Cluster(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
+        # EKS puts the security groups given here on the control plane's network interfaces (and
+        # on nothing else); the endpoint is private, so these rules are the way in: from the
+        # runner that deploys the stack (added by CiRunner) and from `privateAccessCidrs`
+        # (EKS user guide, "Cluster API server endpoint" and "Security group requirements":
+        # https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html,
+        # https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html). Its own rules only
+        # add to the cluster security group EKS creates, which nodes and the control plane share.
+        self.api_security_group = aws.ec2.SecurityGroup(
+            f"{name}-api-sg",
+            vpc_id=self.network.vpc.id,
+            description=f"Clients of the {args.name} Kubernetes API (private endpoint, 443)",
+            tags={**args.tags, "Name": f"{args.name}-api"},
+            opts=child,
+        )
+        for i, cidr in enumerate(args.private_access_cidrs):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-cidr-{i}",
+                security_group_id=self.api_security_group.id,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=API_PORT,
+                to_port=API_PORT,
+                description=f"Kubernetes API from {cidr} (cluster.privateAccessCidrs)",
+                tags=args.tags,
+                opts=child,
+            )
         network_config = {"service_ipv4_cidr": args.service_cidr} if args.service_cidr else None
         self.eks = aws.eks.Cluster(
             f"{name}-eks",
@@ -245,6 +284,7 @@ class Cluster(pulumi.ComponentResource):
             role_arn=cluster_role.arn,
             vpc_config={
                 "subnet_ids": self.network.private_subnet_ids,
+                "security_group_ids": [self.api_security_group.id],
                 "endpoint_private_access": True,
                 "endpoint_public_access": bool(args.public_access_cidrs),
                 **({"public_access_cidrs": args.public_access_cidrs} if args.public_access_cidrs else {}),
@@ -265,31 +305,14 @@ class Cluster(pulumi.ComponentResource):
         )
         cluster_name = self.eks.name
 
-        admin_grants = []
-        for i, role in enumerate(args.admin_roles):
-            principal = (
-                role
-                if role.startswith("arn:")
-                else pulumi.Output.concat("arn:", partition, ":iam::", account, ":role/", role)
-            )
-            entry = aws.eks.AccessEntry(
-                f"{name}-admin-{i}",
-                cluster_name=cluster_name,
-                principal_arn=principal,
-                type="STANDARD",
-                tags=args.tags,
-                opts=child,
-            )
-            admin_grants.append(
-                aws.eks.AccessPolicyAssociation(
-                    f"{name}-admin-{i}-policy",
-                    cluster_name=cluster_name,
-                    principal_arn=entry.principal_arn,
-                    policy_arn=partition.apply(lambda p: ADMIN_POLICY.format(partition=p)),
-                    access_scope={"type": "cluster"},
-                    opts=child,
-                )
-            )
+        access = cluster_access.create_access_entries(
+            f"{name}-access",
+            cluster_name,
+            partition,
+            cluster_access.grants(args.admin_roles, args.deploy_role, args.preview_role, args.sandbox_role),
+            args.tags,
+            parent=self,
+        )
 
         self.node_role = aws.iam.Role(
             f"{name}-node-role",
@@ -306,21 +329,12 @@ class Cluster(pulumi.ComponentResource):
             for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
         ]
 
-        def addon_role(addon: str, policy: str) -> aws.iam.Role:
+        def addon_role(addon: str, service_account: str, policy: str) -> aws.iam.Role:
             role = aws.iam.Role(
                 f"{name}-{addon}-role",
-                # Only this cluster's Pod Identity agent may hand the role out (confused-deputy guard).
-                assume_role_policy=pulumi.Output.all(account, self.eks.arn).apply(
-                    lambda v: json.dumps(
-                        service_trust(
-                            "pods.eks.amazonaws.com",
-                            tag_session=True,
-                            conditions={
-                                "StringEquals": {"aws:SourceAccount": v[0]},
-                                "ArnEquals": {"aws:SourceArn": v[1]},
-                            },
-                        )
-                    )
+                # Only the add-on's own service account in this cluster may receive the role.
+                assume_role_policy=self.eks.arn.apply(
+                    lambda arn: json.dumps(pod_identity_trust(arn, "kube-system", service_account))
                 ),
                 tags=args.tags,
                 opts=child,
@@ -356,7 +370,7 @@ class Cluster(pulumi.ComponentResource):
         cni = addon(
             "vpc-cni",
             config={"enableNetworkPolicy": "true"},
-            identity=("aws-node", addon_role("vpc-cni", "AmazonEKS_CNI_Policy")),
+            identity=("aws-node", addon_role("vpc-cni", "aws-node", "AmazonEKS_CNI_Policy")),
             after=[pod_identity_agent],
         )
         kube_proxy = addon("kube-proxy")
@@ -425,7 +439,7 @@ class Cluster(pulumi.ComponentResource):
             "aws-ebs-csi-driver",
             identity=(
                 "ebs-csi-controller-sa",
-                addon_role("ebs-csi", "service-role/AmazonEBSCSIDriverPolicy"),
+                addon_role("ebs-csi", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy"),
             ),
             after=groups,
         )
@@ -440,7 +454,7 @@ class Cluster(pulumi.ComponentResource):
                     region,
                 ).apply(lambda v: kubeconfig(*v))
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grants),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=access),
         )
         storage_class = k8s.storage.v1.StorageClass(
             f"{name}-storage-class",
@@ -456,6 +470,10 @@ class Cluster(pulumi.ComponentResource):
             allow_volume_expansion=True,
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs]),
         )
+        if args.sandbox_role:
+            cluster_access.sandbox_hosting(
+                name, {"app.kubernetes.io/part-of": "dataops-platform"}, provider=self.provider, parent=self
+            )
         self.storage_class = STORAGE_CLASS
         # Workloads (the hub's Helm release) wait for nodes, DNS and storage, not just the API.
         self.ready = [*groups, coredns, ebs, storage_class]

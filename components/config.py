@@ -159,17 +159,66 @@ class ExistingCluster(_Strict):
     storage_class: str = Field(default="gp3", description="The cluster's encrypted StorageClass to use.")
 
 
+class Runner(_Strict):
+    enabled: bool = Field(
+        default=True,
+        description="eks clusters: create the in-VPC GitHub Actions runner (CodeBuild) for the private API.",
+    )
+    compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] = Field(
+        default="BUILD_GENERAL1_MEDIUM",
+        description="CodeBuild compute type of the runner (medium: 4 vCPU, 7 GB).",
+    )
+
+
+class Ci(_Strict):
+    repository: str | None = Field(
+        default=None, description="GitHub repository (owner/name) whose workflows deploy the platform."
+    )
+    connection_arn: str | None = Field(
+        default=None,
+        description="CodeConnections connection to GitHub (authorised once in the console) the runner uses.",
+    )
+    deploy_role: str | None = Field(
+        default=None,
+        description="Role ARN the deploy workflow assumes: cluster-admin access to each cluster.",
+    )
+    preview_role: str | None = Field(
+        default=None,
+        description="Role ARN pull-request previews assume: read-only (view) access to each cluster.",
+    )
+    sandbox_role: str | None = Field(
+        default=None,
+        description="Role ARN the sandbox workflow assumes: `sandbox-*` namespaces of host clusters only.",
+    )
+    runner: Runner = Field(default_factory=Runner, description="The stack's in-VPC GitHub Actions runner.")
+
+    def access_roles(self) -> dict[str, str]:
+        """Config key -> role ARN of the workflow roles that are set."""
+        roles = {"ci.deployRole": self.deploy_role, "ci.previewRole": self.preview_role}
+        roles["ci.sandboxRole"] = self.sandbox_role
+        return {k: v for k, v in roles.items() if v}
+
+
 class Cluster(_Strict):
     mode: Literal["eks", "existing"] = Field(
         default="eks", description="`eks` creates the cluster; `existing` adopts one the organisation runs."
     )
     kubernetes_version: str = Field(default="1.35", description="Kubernetes minor version of the cluster.")
     admin_roles: list[str] = Field(
-        default_factory=list, description="IAM roles (names or ARNs) given cluster-admin access entries."
+        default_factory=list,
+        description="IAM role ARNs (with their path) given cluster-admin access entries; each must exist.",
     )
     public_access_cidrs: list[str] = Field(
         default_factory=list,
         description="CIDRs that may reach the API endpoint from the internet; empty: private only.",
+    )
+    private_access_cidrs: list[str] = Field(
+        default_factory=list,
+        description="Private ranges (VPN, peering) admitted to the private endpoint on 443 (not prod).",
+    )
+    host_sandboxes: bool | None = Field(
+        default=None,
+        description="Let `sandbox-*` stacks use this cluster (default: dev only; never prod).",
     )
     log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
         default_factory=lambda: list(CONTROL_PLANE_LOGS), description="Control-plane log types (prod: all)."
@@ -359,6 +408,9 @@ class StackConfig(BaseModel):
     sandbox: Sandbox | None = Field(
         default=None, description="Sandbox stacks: host stack, lifetime and notebook size (see sandboxes/)."
     )
+    ci: Ci = Field(
+        default_factory=Ci, description="The CI that deploys the stacks: repository, runner, roles."
+    )
 
     _project: str = PrivateAttr(default=PROJECT)
     _stack: str = PrivateAttr(default="")
@@ -392,6 +444,24 @@ class StackConfig(BaseModel):
     @property
     def protected(self) -> bool:
         return self.deletion_protection
+
+    @property
+    def hosts_sandboxes(self) -> bool:
+        """Whether `sandbox-*` stacks may run on this stack's cluster: `cluster.hostSandboxes`,
+        by default dev only (an eks cluster; prod is refused in validation)."""
+        wanted = self.cluster.host_sandboxes
+        if wanted is None:
+            wanted = self.environment == "dev"
+        return wanted and self.cluster.mode == "eks" and self.environment in ("dev", "test", "prod")
+
+    @property
+    def runs_runner(self) -> bool:
+        """An eks cluster gets its in-VPC runner unless `ci.runner.enabled` is false."""
+        return (
+            self.environment in ("dev", "test", "prod")
+            and self.cluster.mode == "eks"
+            and self.ci.runner.enabled
+        )
 
     def hub_team(self) -> Team:
         """The hub's namespace, set up like a team namespace (user servers run there)."""

@@ -185,12 +185,20 @@ class GovernedBucket(pulumi.ComponentResource):
 
 def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: list[dict[str, Any]]) -> dict[str, Any]:
     """The bucket policy document: deny plain HTTP always; for KMS buckets, deny uploads that
-    *ask for* another encryption or another key.
+    *ask for* another encryption or another key, or SSE-KMS without naming the key.
 
     Uploads that send no encryption headers are not denied: the bucket's default encryption
     applies the lake key, so pandas, s3fs or the AWS CLI need no extra arguments. That is why
     each deny pairs `Null: false` (the header is present) with the mismatch test; a plain
     `StringNotEquals` would also match requests without the header.
+
+    An upload that sends `x-amz-server-side-encryption: aws:kms` but no key id is stored under
+    the AWS managed key `aws/s3`, not the bucket's default key ("If you specify
+    x-amz-server-side-encryption:aws:kms, but don't provide
+    x-amz-server-side-encryption-aws-kms-key-id, Amazon S3 uses the AWS managed key (aws/s3)",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html), so that request is
+    refused too. The key-id condition key holds the key ARN
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encryption.html).
     """
     objects = f"{bucket_arn}/*"
     statements: list[dict[str, Any]] = [
@@ -225,6 +233,17 @@ def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: list[dict[str
                 "Condition": {
                     "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
                     "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn},
+                },
+            },
+            {
+                "Sid": "DenyKmsWithoutLakeKey",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
                 },
             },
         ]

@@ -38,19 +38,8 @@ def trust_policy(
 ) -> dict[str, Any]:
     statements: list[dict[str, Any]] = []
     if identity_mode == "pod-identity":
-        statements.append(
-            {
-                "Sid": "EksPodIdentity",
-                "Effect": "Allow",
-                "Principal": {"Service": "pods.eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                # Only this account's cluster may hand the role to its pods (confused-deputy guard).
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account},
-                    "ArnEquals": {"aws:SourceArn": cluster_arn},
-                },
-            }
-        )
+        assert cluster_arn is not None
+        statements.append(pod_identity_statement(cluster_arn, namespaces or [], [SERVICE_ACCOUNT]))
     elif identity_mode == "irsa":
         issuer = (oidc_provider_arn or "").split("oidc-provider/", 1)[-1]
         statements.append(
@@ -84,10 +73,57 @@ def trust_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
+# The session tags EKS Pod Identity sets on every AssumeRole it makes for a pod (EKS user guide,
+# "Create IAM role with trust policy required by EKS Pod Identity",
+# https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html, and "Enable or disable
+# session tags", https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html):
+# eks-cluster-arn (the cluster's ARN exactly), eks-cluster-name, kubernetes-namespace,
+# kubernetes-service-account, kubernetes-pod-name, kubernetes-pod-uid.
+CLUSTER_TAG = "aws:RequestTag/eks-cluster-arn"
+NAMESPACE_TAG = "aws:RequestTag/kubernetes-namespace"
+SERVICE_ACCOUNT_TAG = "aws:RequestTag/kubernetes-service-account"
+
+
+def pod_identity_statement(
+    cluster_arn: str, namespaces: list[str], service_accounts: list[str]
+) -> dict[str, Any]:
+    """Trust for pods of one cluster, in exactly these namespaces under these service accounts.
+
+    The conditions use the session tags EKS documents; `sts:TagSession` is what lets EKS set
+    them. The cluster ARN matters as much as the namespace: namespaces and service accounts are
+    unique only within a cluster, and every cluster of the account shares the service principal
+    (EKS best practices, "ABAC and EKS Pod Identities"). `aws:SourceArn` is not used: EKS does not
+    document it for Pod Identity, and where it is present it is not the cluster's ARN. Session
+    tags are on unless an association disables them; none of ours does (a test checks).
+    """
+    return {
+        "Sid": "EksPodIdentity",
+        "Effect": "Allow",
+        "Principal": {"Service": POD_IDENTITY_SERVICE},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {
+            "StringEquals": {
+                CLUSTER_TAG: cluster_arn,
+                NAMESPACE_TAG: sorted(namespaces),
+                SERVICE_ACCOUNT_TAG: sorted(service_accounts),
+            }
+        },
+    }
+
+
+def pod_identity_trust(cluster_arn: str, namespace: str, service_account: str) -> dict[str, Any]:
+    """The trust policy of a role one Pod Identity association hands out (add-on roles)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [pod_identity_statement(cluster_arn, [namespace], [service_account])],
+    }
+
+
 def service_trust(
     service: str, *, tag_session: bool = False, conditions: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Trust for an AWS service principal (the cluster, nodes, or add-on pods via Pod Identity)."""
+    """Trust for an AWS service principal (the cluster, nodes, CodeBuild)."""
     actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
     statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": actions}
     if conditions:

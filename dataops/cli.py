@@ -44,6 +44,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from dataops import bootstrap
+
+    plan = build_plan(args.stack, args.root, Path(args.config) if args.config else None)
+    phases = bootstrap.phases(plan)
+    if not phases.later:
+        raise PlanError(
+            [f"{args.stack}: has no Kubernetes objects; a plain `pulumi up --stack {args.stack}` deploys it"]
+        )
+    print(bootstrap.render(phases))
+    return 0
+
+
 def cmd_policy(args: argparse.Namespace) -> int:
     from dataops.policy import check  # the rules import only when asked for
 
@@ -273,6 +286,11 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--config", help="read this file instead of Pulumi.<stack>.yaml")
     plan.add_argument("--json", action="store_true", help="print the plan as one JSON document")
     plan.set_defaults(func=cmd_plan)
+
+    boot = sub.add_parser("bootstrap", help="the first deploy of a stack: what runs from outside its VPC")
+    boot.add_argument("--stack", required=True, help="stack name, e.g. prod")
+    boot.add_argument("--config", help="read this file instead of Pulumi.<stack>.yaml")
+    boot.set_defaults(func=cmd_bootstrap)
 
     policy = sub.add_parser("policy", help="run the policy pack's rules on a stack's offline plan")
     policy.add_argument("--stack", required=True, help="stack name, e.g. prod")

@@ -9,6 +9,7 @@ importing the Pulumi SDKs the program uses is most of an offline plan's cost.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import runpy
 import sys
@@ -161,6 +162,10 @@ def run_program(
     except pulumi.RunError as exc:
         # The program's own way of reporting a user mistake (e.g. a zone the owner lake lacks).
         raise PlanError([f"{files.source.stack_file}: {exc}"]) from None
+    except Exception:
+        if cloud.refusals:  # the cloud refused a lookup (a role that does not exist): a user mistake
+            raise PlanError(_refusal_lines(files, cfg, cloud.refusals)) from None
+        raise
     finally:
         pending = asyncio.all_tasks(loop)
         for task in pending:
@@ -184,6 +189,24 @@ def run_program(
         outputs=monitor.outputs.get(root_urn, {}),
         warnings=[*cfg.notes, *warnings.messages],
     )
+
+
+def _refusal_lines(files: stack_files.StackFiles, cfg: StackConfig, missing_roles: list[str]) -> list[str]:
+    """One line per configured role the (offline) account does not have, naming its key."""
+    configured = {f"cluster.adminRoles[{i}]": arn for i, arn in enumerate(cfg.cluster.admin_roles)}
+    configured |= cfg.ci.access_roles()
+    lines = []
+    for key, arn in configured.items():
+        if arn.rsplit("/", 1)[-1] in missing_roles:
+            full = f"{files.project}:{key}"
+            lines.append(
+                f"{files.source.file_of(full.split('.')[0])}: {full} = {json.dumps(arn)}: no such IAM role "
+                "in the account (offline: dataops/offline_account.yaml); fix: create the role first "
+                "(see the README's first deploy) or correct the ARN"
+            )
+    return lines or [
+        f"{files.source.stack_file}: IAM roles not found: {', '.join(sorted(set(missing_roles)))}"
+    ]
 
 
 def _tree_order(by_urn: dict[str, PlannedResource], root_urn: str) -> list[PlannedResource]:

@@ -158,6 +158,15 @@ def cost(plan: Plan, tables: Tables, region: str, host: Plan | None = None) -> C
             stored = gb * min(days, 365) / 30  # a steady state of `days` days of logs
             line.what = f"CloudWatch Logs, {gb:g} GB/month kept {days:g} days"
             line.usage = tables.unit("logsIngestGb") * gb + tables.unit("logsStoreGbMonth") * stored
+        elif t == "aws:codebuild/project:Project":
+            compute = (r.inputs.get("environment") or {}).get("computeType", "?")
+            price = tables.prices["codebuildMinute"].get(compute)
+            if price is None:
+                out.unpriced.append(f"{r.name}: CodeBuild compute type {compute} has no price in {PRICES}")
+                continue
+            minutes_ = a["runnerMinutesPerMonth"]
+            line.what = f"CI runner (CodeBuild {compute}), {minutes_:g} job minutes"
+            line.usage = float(price) * minutes_
         elif t == "kubernetes:apps/v1:Deployment" and host is not None:
             if not _pod_share(r, host, tables, line, out):
                 continue
@@ -291,6 +300,10 @@ def deploy_time(plan: Plan, tables: Tables) -> DeployTime:
 
     finish: dict[str, float] = {}
     via: dict[str, str | None] = {}
+    # Kubernetes objects are applied from the stack's in-VPC runner: the cluster's provider waits
+    # for the runner and for a job to start on it.
+    runners = [r.urn for r in plan.of_type("aws:codebuild/project:Project")]
+    runner_start = float(tables.latencies.get("runnerStart", {}).get("seconds", 0))
 
     def done(urn: str, stack: tuple[str, ...] = ()) -> float:
         if urn in finish:
@@ -303,6 +316,8 @@ def deploy_time(plan: Plan, tables: Tables) -> DeployTime:
             latency = 0.0
         else:
             waits = [(done(d, (*stack, urn)), d) for d in deps(r)]
+            if r.type == "pulumi:providers:kubernetes":
+                waits += [(done(d, (*stack, urn)) + runner_start, d) for d in runners]
             latency = tables.latency(r.type)[0]
         start, before = max(waits, default=(0.0, None))
         finish[urn], via[urn] = start + latency, before

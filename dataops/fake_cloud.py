@@ -12,6 +12,7 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
@@ -22,12 +23,28 @@ PARTITION = "aws"
 CREATED = "2026-01-01T00:00:00Z"
 
 
+OFFLINE_ACCOUNT = Path(__file__).with_name("offline_account.yaml")
+
+
 class UnknownToFakeCloud(Exception):
     pass
 
 
+def existing_roles(path: Path = OFFLINE_ACCOUNT) -> dict[str, str]:
+    """Role name -> ARN of the roles the offline account holds (see offline_account.yaml)."""
+    from dataops.stack_files import parse_yaml
+
+    doc = parse_yaml(path.read_text(encoding="utf-8")) or {}
+    return {arn.rsplit("/", 1)[-1]: arn for arn in doc.get("roles") or []}
+
+
 def _digest(*parts: str, length: int = 16) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:length]
+
+
+def role_name(logical_name: str, inputs: dict[str, Any]) -> str:
+    """The physical name of a role: its `name` input, or what AWS would generate (a suffix)."""
+    return inputs.get("name") or f"{logical_name}-{_digest('aws:iam/role:Role', logical_name)[:7]}"
 
 
 class FakeCloud(Mocks):
@@ -36,6 +53,9 @@ class FakeCloud(Mocks):
         self.region = region
         self.stack_outputs = stack_outputs or {}
         self._emulators: set[str] = set()
+        self._roles = existing_roles()
+        self.refusals: list[str] = []
+        """What the cloud refused (e.g. a role that does not exist), for the plan's error lines."""
         self._resources: dict[str, Callable[[MockResourceArgs, str], dict[str, Any]]] = {
             "aws:s3/bucket:Bucket": self._bucket,
             "aws:kms/key:Key": self._kms_key,
@@ -119,6 +139,32 @@ class FakeCloud(Mocks):
                 "repoDigest": a.inputs["name"],
             },
             "docker:index/container:Container": lambda a, u: {"id": (u * 4)[:64], "exitCode": None},
+            "aws:ec2/securityGroup:SecurityGroup": lambda a, u: {
+                "id": f"sg-{u[:17]}",
+                "arn": self._arn("ec2", f"security-group/sg-{u[:17]}"),
+                "ownerId": ACCOUNT_ID,
+            },
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": lambda a, u: {
+                "id": f"sgr-{u[:17]}",
+                "securityGroupRuleId": f"sgr-{u[:17]}",
+                "arn": self._arn("ec2", f"security-group-rule/sgr-{u[:17]}"),
+            },
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": lambda a, u: {
+                "id": f"sgr-{u[:17]}",
+                "securityGroupRuleId": f"sgr-{u[:17]}",
+                "arn": self._arn("ec2", f"security-group-rule/sgr-{u[:17]}"),
+            },
+            "aws:codebuild/project:Project": lambda a, u: {
+                "id": a.inputs["name"],
+                "arn": self._arn("codebuild", f"project/{a.inputs['name']}"),
+                "badgeUrl": "",
+            },
+            "aws:codebuild/webhook:Webhook": lambda a, u: {
+                "id": a.inputs["projectName"],
+                "payloadUrl": f"https://codebuild.{self.region}.amazonaws.com/webhooks?t={u[:32]}",
+                "url": f"https://api.github.com/repos/hooks/{int(u[:8], 16)}",
+                "secret": "",
+            },
         }
         # EC2 resources whose only computed value of interest is an id with the service's prefix.
         for kind, prefix in (
@@ -247,7 +293,7 @@ class FakeCloud(Mocks):
         }
 
     def _iam_role(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
-        name = args.inputs.get("name") or f"{args.name}-{uid[:7]}"
+        name = role_name(args.name, args.inputs)
         return {
             "id": name,
             "name": name,
@@ -311,6 +357,8 @@ class FakeCloud(Mocks):
                 "description": self.region,
             },
         }
+        if args.token == "aws:iam/getRole:getRole":  # noqa: S105 - a function token
+            return self._get_role(args.args["name"])
         account = EMULATOR_ACCOUNT_ID if args.provider.rsplit("::", 1)[-1] in self._emulators else ACCOUNT_ID
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 - a function token
             return {
@@ -325,3 +373,26 @@ class FakeCloud(Mocks):
                 f"the offline fake cloud cannot answer {args.token}; add it to dataops/fake_cloud.py"
             )
         return answer(), []
+
+    def _get_role(self, name: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """IAM GetRole by name: the role's real ARN (with its path), or a failure as the provider
+        reports one, which fails the run before anything is created."""
+        arn = self._roles.get(name)
+        if arn is None:
+            self.refusals.append(name)
+            return {}, [("name", f"reading IAM Role ({name}): couldn't find resource")]
+        path = "/" + arn.split(":role/", 1)[1].rsplit("/", 1)[0] + "/" if arn.count("/") > 1 else "/"
+        return {
+            "id": name,
+            "name": name,
+            "arn": arn,
+            "path": path,
+            "uniqueId": "AROA" + _digest(arn).upper()[:17],
+            "createDate": CREATED,
+            "maxSessionDuration": 3600,
+            "assumeRolePolicy": "{}",
+            "tags": {},
+            "description": "",
+            "permissionsBoundary": "",
+            "roleLastUseds": [],
+        }, []

@@ -1,6 +1,6 @@
 """A small evaluator of IAM policy statements against one request: what a bucket policy would
-do to a given upload or download. `verify` applies it to a live bucket's policy; the tests to
-the planned ones.
+do to a given upload or download, or whether a role's trust policy lets a service assume it.
+`verify` applies it to a live bucket's policy; the tests to the planned ones.
 
 It implements the condition operators our policies use, with AWS's rule for keys missing from
 the request: a missing key fails positive operators and satisfies negated ones
@@ -35,9 +35,9 @@ def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, 
         return (not present) == (wanted[0] == "true")
     if operator == "Bool":
         return present and actual.lower() in [w.lower() for w in wanted]
-    if operator == "StringEquals":
+    if operator in ("StringEquals", "ArnEquals"):
         return present and actual in wanted
-    if operator == "StringNotEquals":
+    if operator in ("StringNotEquals", "ArnNotEquals"):
         return not present or actual not in wanted
     if operator in ("StringLike", "ArnLike"):
         return present and any(fnmatchcase(actual, w) for w in wanted)
@@ -58,7 +58,10 @@ def _principal_matches(principal: Any, request: Request) -> bool:
 def matches(statement: dict[str, Any], request: Request) -> bool:
     if not any(fnmatchcase(request.action, a) for a in _values(statement["Action"])):
         return False
-    if not any(fnmatchcase(request.resource, r) for r in _values(statement["Resource"])):
+    # A role's trust policy names no Resource: it applies to the role it is attached to.
+    if "Resource" in statement and not any(
+        fnmatchcase(request.resource, r) for r in _values(statement["Resource"])
+    ):
         return False
     if "Principal" in statement and not _principal_matches(statement["Principal"], request):
         return False
@@ -78,3 +81,8 @@ def allowed_by(document: dict[str, Any], request: Request) -> list[str]:
     return [
         s.get("Sid", "?") for s in document["Statement"] if s["Effect"] == "Allow" and matches(s, request)
     ]
+
+
+def permits(document: dict[str, Any], request: Request) -> bool:
+    """An Allow matches and no Deny does (within one policy: the evaluation a trust policy gets)."""
+    return bool(allowed_by(document, request)) and not denied_by(document, request)

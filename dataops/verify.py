@@ -4,7 +4,8 @@ Reads the stack's `lake` output (from `pulumi stack output --json`, or `--output
 for every zone bucket, checks what AWS reports: default encryption with the lake key and a
 bucket key, the public-access block, ACLs disabled, versioning, access logging into the lake's
 log bucket, the multipart-abort lifecycle rule, and a bucket policy that refuses plain HTTP and
-uploads asking for another encryption or key while letting plain uploads through — evaluated on
+uploads asking for another encryption or key (or SSE-KMS without naming the lake key) while
+letting plain uploads through — evaluated on
 the policy S3 returns (dataops/iam_eval.py). With `--probe` it also tries it for real: uploads
 asking for SSE-S3 or another key must be refused, and one without encryption headers must
 succeed and be stored SSE-KMS with the lake key (the probes write under `_dataops-verify/`).
@@ -232,6 +233,19 @@ def _refuses_other_encryption(s3: Any, bucket: str, lake: Lake, zone: str) -> tu
     return True, ""
 
 
+def _refuses_kms_without_key(s3: Any, bucket: str, lake: Lake, zone: str) -> tuple[bool, str]:
+    # SSE-KMS without a key id is stored under the AWS managed key aws/s3, not the lake key
+    # (see components/governed_bucket.bucket_policy).
+    request = Request(
+        "s3:PutObject",
+        f"arn:aws:s3:::{bucket}/any",
+        context={"aws:SecureTransport": "true", ENC: "aws:kms"},
+    )
+    if denied_by(_policy(s3, bucket), request):
+        return True, ""
+    return False, "the policy allows SSE-KMS uploads that would use the AWS managed key aws/s3"
+
+
 def _probes(s3: Any, bucket: str, lake: Lake) -> list[Check]:
     """Real uploads: asking for SSE-S3 or another key must be refused by the bucket policy; an
     upload with no encryption header must succeed and be stored with the lake key."""
@@ -243,6 +257,7 @@ def _probes(s3: Any, bucket: str, lake: Lake) -> list[Check]:
             "an upload asking for another KMS key is refused",
             {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": other_key},
         ),
+        ("an upload asking for SSE-KMS without a key id is refused", {"ServerSideEncryption": "aws:kms"}),
     ):
         key = f"{PROBE_PREFIX}{uuid.uuid4()}"
         try:
@@ -291,6 +306,7 @@ BUCKET_CHECKS: list[tuple[str, Callable[[Any, str, Lake, str], tuple[bool, str]]
         "the bucket policy refuses uploads asking for another encryption or key, not plain ones",
         _refuses_other_encryption,
     ),
+    ("the bucket policy refuses SSE-KMS uploads that do not name the lake key", _refuses_kms_without_key),
 ]
 
 

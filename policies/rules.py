@@ -264,6 +264,47 @@ def iam_no_decrypt_all_keys_validator(resources: list[Any], report: Report) -> N
                 report(f"{r.name}: allow kms:Decrypt on the lake key's ARN only, not on every key.", r.urn)
 
 
+# EKS Pod Identity sets these session tags on every role assumption it makes for a pod
+# (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html); a trust policy without
+# them lets any pod of any cluster in the account that is associated with the role assume it.
+POD_IDENTITY_TAGS = {
+    "cluster": ("aws:RequestTag/eks-cluster-arn", "aws:RequestTag/eks-cluster-name"),
+    "namespace": ("aws:RequestTag/kubernetes-namespace",),
+    "service account": ("aws:RequestTag/kubernetes-service-account",),
+}
+
+
+def pod_identity_trust_scoped_validator(resources: list[Any], report: Report) -> None:
+    for role in of_type(resources, "aws:iam/role:Role"):
+        for s in document(role, "assumeRolePolicy").get("Statement", []):
+            services = (
+                as_list((s.get("Principal") or {}).get("Service", []))
+                if isinstance(s.get("Principal"), dict)
+                else []
+            )
+            if s.get("Effect") != "Allow" or "pods.eks.amazonaws.com" not in services:
+                continue
+            actions = {str(a) for a in as_list(s.get("Action", []))}
+            if "sts:TagSession" not in actions:
+                report(
+                    f"{role.name}: allow sts:TagSession so EKS can set the session tags it is scoped by.",
+                    role.urn,
+                )
+            exact = {
+                key: values
+                for operator in ("StringEquals", "ArnEquals")
+                for key, values in (s.get("Condition") or {}).get(operator, {}).items()
+            }
+            for what, keys in POD_IDENTITY_TAGS.items():
+                values = [str(v) for key in keys if key in exact for v in as_list(exact[key])]
+                if not values or any("*" in v or "?" in v for v in values):
+                    report(
+                        f"{role.name}: scope the Pod Identity trust to its {what} with StringEquals on "
+                        f"{keys[0]} (exact values).",
+                        role.urn,
+                    )
+
+
 # -- ECR, EKS, EC2 ---------------------------------------------------------------------------
 
 
@@ -292,6 +333,32 @@ def eks_private_endpoint_validator(resources: list[Any], report: Report) -> None
         elif public is not False and "0.0.0.0/0" in cidrs:
             report(
                 f"{cluster.name}: limit the public endpoint to listed CIDRs (cluster.publicAccessCidrs).",
+                cluster.urn,
+            )
+
+
+def eks_api_reachable_validator(resources: list[Any], report: Report) -> None:
+    """A private-only endpoint is reached through the security groups on its network
+    interfaces: without a 443 rule into one of them nothing can deploy to the cluster."""
+    rules = of_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    for cluster in of_type(resources, "aws:eks/cluster:Cluster"):
+        if prop(cluster, "vpcConfig", "endpointPublicAccess", default=True) is not False:
+            continue
+        groups = set(prop(cluster, "vpcConfig", "securityGroupIds", default=None) or [])
+        if not any(
+            prop(r, "securityGroupId") in groups
+            and (
+                prop(r, "ipProtocol") == "-1"
+                or (
+                    prop(r, "ipProtocol") == "tcp"
+                    and (prop(r, "fromPort") or 0) <= 443 <= (prop(r, "toPort") or 0)
+                )
+            )
+            for r in rules
+        ):
+            report(
+                f"{cluster.name}: admit 443 into the API security group from the stack's runner "
+                "(ci.runner) or cluster.privateAccessCidrs; nothing could reach the private endpoint.",
                 cluster.urn,
             )
 
@@ -538,6 +605,14 @@ RULES: tuple[Rule, ...] = (
         iam_no_decrypt_all_keys_validator,
     ),
     Rule(
+        "pod-identity-trust-scoped",
+        "Roles trusted through EKS Pod Identity name their cluster, namespaces and service accounts.",
+        "mandatory",
+        "high",
+        (),
+        pod_identity_trust_scoped_validator,
+    ),
+    Rule(
         "ecr-repository-hardened",
         "ECR repositories scan on push, keep tags immutable, encrypt with KMS.",
         "mandatory",
@@ -552,6 +627,14 @@ RULES: tuple[Rule, ...] = (
         "high",
         ("FSBP EKS.1", "CIS EKS 5.4.2", "CKV_AWS_39", "CKV_AWS_38"),
         eks_private_endpoint_validator,
+    ),
+    Rule(
+        "eks-api-reachable",
+        "A private EKS endpoint admits 443 from the stack's runner (or listed private ranges).",
+        "mandatory",
+        "high",
+        (),
+        eks_api_reachable_validator,
     ),
     Rule(
         "eks-secrets-encryption",

@@ -87,6 +87,9 @@ def kms_bucket_findings(plan: Plan, bucket: PlannedResource, key_arn: str) -> li
     other_key = key_arn.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
     if not denied_by(document, put(**{enc: "aws:kms", key: other_key})):
         out.append(f"{bucket.urn}: an upload asking for another KMS key is not denied")
+    # aws:kms without a key id means the AWS managed key aws/s3, not the bucket default
+    if not denied_by(document, put(**{enc: "aws:kms"})):
+        out.append(f"{bucket.urn}: an upload asking for SSE-KMS without the lake key id is not denied")
     return out
 
 

@@ -68,6 +68,7 @@ CASES = {
     "tls deny": (POLICY, drop_sid("DenyInsecureTransport")),
     "other encryption deny": (POLICY, drop_sid("DenyOtherEncryption")),
     "other key deny": (POLICY, drop_sid("DenyOtherKmsKey")),
+    "kms without key id deny": (POLICY, drop_sid("DenyKmsWithoutLakeKey")),
     "plain uploads blocked": (POLICY, edit_policy(drop_null_condition)),
     "tags": (BUCKET, lambda i: i["tags"].pop("cost-center")),
 }

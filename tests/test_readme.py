@@ -16,8 +16,19 @@ SECTIONS = {
     "cluster": c.Cluster,
     "image": c.Image,
     "sandbox": c.Sandbox,
+    "ci": c.Ci,
 }
-NESTED = [c.Zone, c.Transition, c.ObjectLock, c.Network, c.NodeGroup, c.ExistingCluster, c.Team, c.Quota]
+NESTED = [
+    c.Runner,
+    c.Zone,
+    c.Transition,
+    c.ObjectLock,
+    c.Network,
+    c.NodeGroup,
+    c.ExistingCluster,
+    c.Team,
+    c.Quota,
+]
 
 
 def test_every_config_key_is_documented():

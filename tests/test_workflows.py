@@ -70,35 +70,211 @@ def steps(job: dict) -> list[dict]:
     return job["steps"]
 
 
+def all_jobs() -> list[tuple[str, str, dict]]:
+    return [
+        (path.name, name, job)
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for name, job in load(path.name)["jobs"].items()
+    ]
+
+
+def pulumi_steps(job: dict) -> list[dict]:
+    return [s for s in steps(job) if s.get("uses", "").startswith("pulumi/actions@")]
+
+
+def runs_python(job: dict) -> bool:
+    """Python runs in the job: a command of the project, or the Pulumi program itself."""
+    commands = " ".join(s.get("run", "") for s in steps(job))
+    return "python" in commands or "tasks.py" in commands or bool(pulumi_steps(job))
+
+
 def test_pull_request_workflow():
     wf = load("pull-request.yml")
-    assert True in wf or "on" in wf  # YAML reads `on:` as a boolean key
     jobs = wf["jobs"]
     assert any("python3 tasks.py test" in s.get("run", "") for s in steps(jobs["test"]))
     diff_runs = " ".join(s.get("run", "") for s in steps(jobs["offline-diff"]))
     assert "dataops diff --all-stacks --base" in diff_runs and "dataops parity" in diff_runs
-    assert "--edit-last" in diff_runs  # one comment, updated
+    assert "--edit-last" not in diff_runs  # it would edit whatever the bot posted last
     preview = jobs["preview"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "test", "prod"]
-    pulumi = [s for s in steps(preview) if s.get("uses", "").startswith("pulumi/actions@")]
-    assert pulumi and pulumi[0]["with"]["command"] == "preview" and pulumi[0]["with"]["comment-on-pr"] is True
-    assert pulumi[0]["with"]["policyPacks"] == "policies"
-    assert all(
-        s.get("if") == "env.PREVIEW_ROLE != ''"
-        for s in steps(preview)
-        if "uses" in s and "checkout" not in s["uses"]
+    (pulumi,) = pulumi_steps(preview)
+    assert pulumi["with"]["command"] == "preview" and pulumi["with"]["comment-on-pr"] is True
+    assert pulumi["with"]["policyPacks"] == "policies"
+    # never for forks, and only once the runners exist
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in preview["if"]
+    assert "vars.DATAOPS_RUNNERS == 'true'" in preview["if"]
+    # one run per pull request, a new push replaces the old one
+    assert wf["concurrency"] == {
+        "group": "pull-request-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": True,
+    }
+
+
+def comment_step() -> dict:
+    job = load("pull-request.yml")["jobs"]["offline-diff"]
+    (step,) = [s for s in steps(job) if "dataops-diff" in s.get("run", "")]
+    return step
+
+
+def test_the_diff_comment_is_posted_even_when_parity_fails():
+    job = load("pull-request.yml")["jobs"]["offline-diff"]
+    names = [s.get("id") for s in steps(job)]
+    assert names.index("parity") < steps(job).index(comment_step())
+    assert comment_step()["if"] == "${{ !cancelled() && steps.diff.outcome == 'success' }}"
+    parity = next(s for s in steps(job) if s.get("id") == "parity")
+    assert "continue-on-error" not in parity  # a failing gate still fails the job
+    assert "set -o pipefail" in parity["run"]  # tee must not hide the gate's exit code
+
+
+GH_STUB = """#!/usr/bin/env bash
+# Records each call; answers the comment listing from $GH_COMMENTS (one id per line, as --jq would).
+printf '%s\n' "$*" >> "$GH_LOG"
+if [ "$1 $2" = "api repos/o/r/issues/7/comments" ] && [ "$3" = "--paginate" ]; then cat "$GH_COMMENTS"; fi
+"""
+
+
+def run_comment_step(tmp_path: Path, *, existing: str, fork: bool, parity: str) -> tuple[list[str], str, str]:
+    """Run the workflow's comment script under bash, with `gh` replaced by a recorder."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(GH_STUB)
+    (bin_dir / "gh").chmod(0o755)
+    (tmp_path / "diff.md").write_text("### dev\nno changes\n")
+    (tmp_path / "parity.txt").write_text("parity: dev->test: something undeclared\n")
+    (tmp_path / "comments").write_text(existing)
+    summary = tmp_path / "summary.md"
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "GH_LOG": str(tmp_path / "gh.log"),
+        "GH_COMMENTS": str(tmp_path / "comments"),
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PR": "7",
+        "FORK": "true" if fork else "false",
+        "PARITY": parity,
+    }
+    script = comment_step()["run"]
+    proc = subprocess.run(
+        [shutil.which("bash") or "/bin/bash", "-e", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
+    assert proc.returncode == 0, proc.stderr
+    log = tmp_path / "gh.log"
+    calls = log.read_text().splitlines() if log.exists() else []
+    comment = (tmp_path / "comment.md").read_text()
+    return calls, comment, summary.read_text() if summary.exists() else ""
 
 
-def test_deploy_workflow_promotes_through_environments():
+def test_comment_step_creates_the_comment_when_there_is_none(tmp_path):
+    calls, comment, _ = run_comment_step(tmp_path, existing="", fork=False, parity="success")
+    assert calls[-1] == "api --method POST repos/o/r/issues/7/comments -F body=@comment.md"
+    assert comment.startswith("<!-- dataops-diff -->\n### dev")
+    assert "Parity gate failed" not in comment
+
+
+def test_comment_step_updates_its_own_comment_found_by_the_marker(tmp_path):
+    # the listing's jq filter keeps only comments that start with the marker
+    calls, _, _ = run_comment_step(tmp_path, existing="4242\n", fork=False, parity="failure")
+    assert 'select(.body | startswith("<!-- dataops-diff -->"))' in calls[0]
+    assert calls[-1] == "api --method PATCH repos/o/r/issues/comments/4242 -F body=@comment.md"
+    assert not any("POST" in c for c in calls)
+
+
+def test_comment_step_includes_the_parity_failure(tmp_path):
+    _, comment, _ = run_comment_step(tmp_path, existing="", fork=False, parity="failure")
+    assert "#### Parity gate failed" in comment and "something undeclared" in comment
+
+
+def test_a_fork_gets_the_diff_in_the_run_summary(tmp_path):
+    calls, comment, summary = run_comment_step(tmp_path, existing="", fork=True, parity="success")
+    assert calls == [] and summary == comment
+
+
+def test_deploy_workflow_promotes_through_environments_after_a_preview():
     jobs = load("deploy.yml")["jobs"]
     assert [jobs[j]["environment"] for j in ("dev", "test", "prod")] == ["dev", "test", "prod"]
-    assert jobs["test"]["needs"] == "dev" and jobs["prod"]["needs"] == "test"
     for name in ("dev", "test", "prod"):
-        up = [s for s in steps(jobs[name]) if s.get("uses", "").startswith("pulumi/actions@")]
-        assert up and up[0]["with"]["command"] == "up" and up[0]["with"]["stack-name"] == name
-        assert up[0]["with"]["policyPacks"] == "policies"
+        (up,) = pulumi_steps(jobs[name])
+        assert up["with"]["command"] == "up" and up["with"]["stack-name"] == name
+        assert up["with"]["policyPacks"] == "policies"
+    # the approver of test and prod sees the preview of exactly that stack first
+    for name in ("test", "prod"):
+        preview = jobs[jobs[name]["needs"]]
+        assert "environment" not in preview, "the preview runs before the approval gate"
+        (step,) = pulumi_steps(preview)
+        assert step["with"]["command"] == "preview" and step["with"]["stack-name"] == name
+        assert step["with"]["comment-on-summary"] is True
+    assert jobs["preview-test"]["needs"] == "dev" and jobs["preview-prod"]["needs"] == "test"
     assert not any("docker" in str(s) for j in ("test", "prod") for s in steps(jobs[j]))  # no rebuilds
+    assert jobs["not-bootstrapped"]["if"] == "vars.DATAOPS_RUNNERS != 'true'"
+    assert jobs["dev"]["if"] == "vars.DATAOPS_RUNNERS == 'true'"
+
+
+def test_every_python_job_sets_up_python_with_a_pip_cache():
+    for workflow, name, job in all_jobs():
+        if not runs_python(job):
+            continue
+        setup = [s for s in steps(job) if s.get("uses", "").startswith("actions/setup-python@")]
+        assert setup, f"{workflow} {name}: runs Python without actions/setup-python"
+        assert setup[0]["with"]["python-version"] == "3.11", (workflow, name)
+        assert setup[0]["with"].get("cache") == "pip", f"{workflow} {name}: no pip cache"
+        assert steps(job).index(setup[0]) < min(
+            i for i, s in enumerate(steps(job)) if "run" in s or s.get("uses", "").startswith("pulumi/")
+        ), f"{workflow} {name}: Python is set up after it is used"
+
+
+def test_only_jobs_that_assume_a_role_get_an_id_token():
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        assert "id-token" not in load(path.name).get("permissions", {}), path.name
+    for workflow, name, job in all_jobs():
+        assumes = any(
+            s.get("uses", "").startswith("aws-actions/configure-aws-credentials@") for s in steps(job)
+        )
+        has_token = job.get("permissions", {}).get("id-token") == "write"
+        assert assumes == has_token, f"{workflow} {name}: assumes a role: {assumes}, id-token: {has_token}"
+
+
+def cluster_stack(job: dict) -> str | None:
+    """The stack whose cluster the job reaches: a `pulumi up/preview` of a cloud stack, or a
+    sandbox command (sandboxes live on dev's cluster)."""
+    for s in pulumi_steps(job):
+        if "with" in s:  # a bare pulumi/actions step only installs the CLI
+            return s["with"]["stack-name"]
+    if any("dataops sandbox" in s.get("run", "") for s in steps(job)):
+        return "dev"
+    return None
+
+
+def test_every_job_that_reaches_a_cluster_runs_on_that_stacks_runner(plans):
+    runners = {s: plans[s].outputs["runner"]["project"] for s in ("dev", "test", "prod")}
+    reaching = 0
+    for workflow, name, job in all_jobs():
+        stack = cluster_stack(job)
+        if stack is None:
+            assert "codebuild-" not in str(job.get("runs-on")), f"{workflow} {name}: needs no runner"
+            continue
+        reaching += 1
+        label = job["runs-on"]
+        for each in job.get("strategy", {}).get("matrix", {}).get("stack") or [stack]:
+            expected = f"codebuild-{runners[each]}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+            assert label.replace("${{ matrix.stack }}", each) == expected, (workflow, name, label)
+        assert "vars.DATAOPS_RUNNERS == 'true'" in str(job.get("if", "")) or workflow == "deploy.yml"
+    assert reaching == 9  # deploy: 3 ups and 2 previews; pull-request: the previews; sandboxes: 3 jobs
+
+
+def test_runner_project_names_follow_the_stack(plans):
+    from components.ci_runner import runs_on_label
+
+    for stack in ("dev", "test", "prod"):
+        runner = plans[stack].outputs["runner"]
+        assert runner == {
+            "project": f"dataops-{stack}-runner",
+            "runsOn": runs_on_label(f"dataops-{stack}-runner"),
+        }
 
 
 def test_sandbox_workflow_reaps_daily_and_cleans_up_pull_request_sandboxes():

@@ -6,12 +6,16 @@ import json
 
 import pytest
 
+from dataops.plan import ROOT
 from tests.conftest import policy
 
 EKS = "aws:eks/cluster:Cluster"
 NODEGROUP = "aws:eks/nodeGroup:NodeGroup"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 ADDON = "aws:eks/addon:Addon"
+ENTRY = "aws:eks/accessEntry:AccessEntry"
+ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
@@ -36,8 +40,25 @@ def test_prod_api_endpoint_is_private_with_encrypted_secrets_and_all_logs(plans)
     assert one(plan, EKS).protect
 
 
+ADMIN = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_PlatformAdmin_5c1e7a9b3d2f4e60"
+ROLE = "arn:aws:iam::111122223333:role/dataops-github-{}"
+POLICY = "arn:aws:eks::aws:cluster-access-policy/{}"
+
+
+def access(plan) -> dict[str, tuple[dict, list]]:
+    """principal -> (access scope and policy, Kubernetes groups)."""
+    groups = {e.inputs["principalArn"]: e.inputs.get("kubernetesGroups", []) for e in plan.of_type(ENTRY)}
+    return {
+        a.inputs["principalArn"]: (
+            {"policy": a.inputs["policyArn"], **a.inputs["accessScope"]},
+            groups[a.inputs["principalArn"]],
+        )
+        for a in plan.of_type(ASSOCIATION)
+    }
+
+
 @pytest.mark.parametrize("stack", ["dev", "test", "prod"])
-def test_cluster_version_auth_mode_and_admin_access_entries(plans, stack):
+def test_cluster_version_auth_mode_and_access_entries(plans, stack):
     plan = plans[stack]
     eks = one(plan, EKS).inputs
     assert eks["version"] == "1.35"
@@ -45,11 +66,92 @@ def test_cluster_version_auth_mode_and_admin_access_entries(plans, stack):
         "authenticationMode": "API",
         "bootstrapClusterCreatorAdminPermissions": False,
     }
-    entries = plan.of_type("aws:eks/accessEntry:AccessEntry")
-    assert [e.inputs["principalArn"] for e in entries] == ["arn:aws:iam::111122223333:role/platform-admin"]
-    (grant,) = plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
-    assert grant.inputs["policyArn"].endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
-    assert grant.inputs["accessScope"] == {"type": "cluster"}
+    expected = {
+        ADMIN: ({"policy": POLICY.format("AmazonEKSClusterAdminPolicy"), "type": "cluster"}, []),
+        ROLE.format("deploy"): (
+            {"policy": POLICY.format("AmazonEKSClusterAdminPolicy"), "type": "cluster"},
+            [],
+        ),
+        ROLE.format("preview"): ({"policy": POLICY.format("AmazonEKSViewPolicy"), "type": "cluster"}, []),
+    }
+    if stack == "dev":  # the one stack that hosts sandboxes: their namespaces only
+        expected[ROLE.format("sandbox")] = (
+            {
+                "policy": POLICY.format("AmazonEKSAdminPolicy"),
+                "type": "namespace",
+                "namespaces": ["sandbox-*"],
+            },
+            ["dataops-sandbox-managers"],
+        )
+    assert access(plan) == expected
+    assert len(plan.of_type(ENTRY)) == len(expected), "one access entry per principal"
+
+
+@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+def test_kubernetes_provider_waits_for_every_access_grant(plans, stack):
+    plan = plans[stack]
+    (provider,) = plan.of_type("pulumi:providers:kubernetes")
+    grants = {a.urn for a in plan.of_type(ASSOCIATION)}
+    assert grants <= set(provider.dependencies)
+
+
+def test_sandbox_rbac_and_admission_policy_exist_only_where_sandboxes_are_hosted(plans):
+    kinds = {
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+    }
+    for stack in ("dev", "test", "prod"):
+        found = {r.type for r in plans[stack].resources if r.type in kinds}
+        assert found == (kinds if stack == "dev" else set()), stack
+    binding = plans["dev"].named("cluster-sandbox-manager-binding").inputs
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "dataops-sandbox-managers"}
+    ]
+    policy = plans["dev"].named("cluster-sandbox-namespaces-only").inputs["spec"]
+    assert policy["failurePolicy"] == "Fail"
+    vap_binding = plans["dev"].named("cluster-sandbox-namespaces-only-binding").inputs["spec"]
+    assert vap_binding == {"policyName": "dataops-sandbox-namespaces-only", "validationActions": ["Deny"]}
+
+
+@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+def test_the_private_endpoint_admits_443_from_the_runner_only(plans, stack):
+    plan = plans[stack]
+    eks = one(plan, EKS).inputs
+    (api_sg_id,) = eks["vpcConfig"]["securityGroupIds"]
+    api_sg = plan.named("cluster-api-sg")
+    assert api_sg.urn in one(plan, EKS).dependencies
+    rules = [r for r in plan.of_type(INGRESS) if r.inputs["securityGroupId"] == api_sg_id]
+    runner_sg = plan.named("ci-runner-sg")
+    assert [
+        (
+            r.inputs["ipProtocol"],
+            r.inputs["fromPort"],
+            r.inputs["toPort"],
+            r.inputs.get("referencedSecurityGroupId"),
+        )
+        for r in rules
+    ] == [("tcp", 443, 443, f"sg-{runner_sg.urn and _sg_id(plan, runner_sg)}")]
+    assert not any("cidrIpv4" in r.inputs for r in rules), "no address range is admitted in these stacks"
+
+
+def _sg_id(plan, sg) -> str:
+    # the fake cloud's id of a security group: sg- and a digest of its type and name
+    from dataops.fake_cloud import _digest
+
+    return _digest(sg.type, sg.name)[:17]
+
+
+def test_private_access_cidrs_add_one_rule_each(plan_with):
+    plan = plan_with(
+        "test",
+        (ROOT / "Pulumi.test.yaml")
+        .read_text()
+        .replace("    network:\n", "    privateAccessCidrs: [10.100.0.0/16, 192.168.8.0/24]\n    network:\n"),
+    )
+    cidrs = sorted(r.inputs.get("cidrIpv4", "") for r in plan.of_type(INGRESS) if "cidrIpv4" in r.inputs)
+    assert cidrs == ["10.100.0.0/16", "192.168.8.0/24"]
 
 
 def test_prod_spans_three_azs_with_a_nat_gateway_each_and_dev_shares_one(plans):

@@ -448,7 +448,8 @@ def test_unknown_kubernetes_version(tmp_path):
         problems(
             tmp_path,
             "dev",
-            DEV + "  dataops-platform:cluster: {adminRoles: [a], kubernetesVersion: '1.19'}\n",
+            DEV
+            + "  dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass'], kubernetesVersion: '1.19'}\n",
         ),
         "dataops-platform:cluster.kubernetesVersion",
     )
@@ -461,7 +462,7 @@ def test_vpc_must_be_private_and_service_range_must_not_overlap(tmp_path):
         "dev",
         DEV
         + """  dataops-platform:cluster:
-        adminRoles: [a]
+        adminRoles: ['arn:aws:iam::111122223333:role/break-glass']
         network: {vpcCidr: 8.8.0.0/16, serviceCidr: 8.8.128.0/17}
     """,
     )
@@ -471,7 +472,7 @@ def test_vpc_must_be_private_and_service_range_must_not_overlap(tmp_path):
         "dev",
         DEV
         + """  dataops-platform:cluster:
-        adminRoles: [a]
+        adminRoles: ['arn:aws:iam::111122223333:role/break-glass']
         network: {vpcCidr: 10.40.0.0/16, serviceCidr: 10.40.128.0/17}
     """,
     )
@@ -486,7 +487,7 @@ def test_public_endpoint_cidrs(tmp_path):
         "dev",
         DEV
         + """  dataops-platform:cluster:
-        adminRoles: [a]
+        adminRoles: ['arn:aws:iam::111122223333:role/break-glass']
         publicAccessCidrs: [0.0.0.0/0, 203.0.113.0/24, 203.0.113.128/25, not-a-cidr]
     """,
     )
@@ -502,7 +503,7 @@ def test_node_group_min_above_max(tmp_path):
             "dev",
             DEV
             + """  dataops-platform:cluster:
-        adminRoles: [a]
+        adminRoles: ['arn:aws:iam::111122223333:role/break-glass']
         notebookNodes: {instanceTypes: [r6i.xlarge], minSize: 4, desiredSize: 4, maxSize: 2}
     """,
         ),
@@ -521,7 +522,7 @@ def test_prod_cluster_rules(tmp_path):
           dataops-platform:lake: {role: owner}
           dataops-platform:image: {digest: "sha256:0b5a2c1e7f9d0b3a6c8e1f4d7b0a3c6e9f2d5b8a1c4e7f0a4f1d2b7c9a0e6f3d"}
           dataops-platform:cluster:
-            adminRoles: [a]
+            adminRoles: ['arn:aws:iam::111122223333:role/break-glass']
             publicAccessCidrs: [203.0.113.0/24]
             logTypes: [audit]
     """,
@@ -541,7 +542,7 @@ def test_mutable_image_tags_are_refused(tmp_path):
           dataops-platform:environment: test
           dataops-platform:deletionProtection: false
           dataops-platform:lake: {role: consumer, ownerStack: prod}
-          dataops-platform:cluster: {adminRoles: [a]}
+          dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass']}
           dataops-platform:image: {digest: latest, repository: "quay.io/team/notebook:v1"}
     """,
     )
@@ -559,7 +560,7 @@ def test_test_and_prod_need_a_promoted_digest(tmp_path):
           dataops-platform:environment: test
           dataops-platform:deletionProtection: false
           dataops-platform:lake: {role: consumer, ownerStack: prod}
-          dataops-platform:cluster: {adminRoles: [a]}
+          dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass']}
     """,
         ),
         "dataops-platform:image.digest",
@@ -655,7 +656,10 @@ def test_quota_and_profile_sizes_and_system_namespaces(tmp_path):
 def test_a_number_where_text_is_expected_gets_a_quoting_hint(tmp_path):
     line = only(
         problems(
-            tmp_path, "dev", DEV + "  dataops-platform:cluster: {adminRoles: [a], kubernetesVersion: 1.30}\n"
+            tmp_path,
+            "dev",
+            DEV
+            + "  dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass'], kubernetesVersion: 1.30}\n",
         ),
         "dataops-platform:cluster.kubernetesVersion",
     )
@@ -674,7 +678,7 @@ def test_sandbox_rules(tmp_path):
           dataops-platform:lake: {role: consumer, ownerStack: prod}
           dataops-platform:access: {read: [raw, curated], write: [curated]}
           dataops-platform:workspace: {forceDestroy: false}
-          dataops-platform:cluster: {adminRoles: [x]}
+          dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass']}
           dataops-platform:teams: [{name: data-science}]
           dataops-platform:sandbox:
             createdAt: "2026-11-28T18:00:00Z"
@@ -719,3 +723,91 @@ def test_sandbox_needs_its_section_with_real_times(tmp_path):
         tmp_path, "dev2", "config:\n  dataops-platform:environment: dev\n  dataops-platform:sandbox: {}\n"
     )
     assert "only sandbox stacks" in only(other, "dataops-platform:sandbox")
+
+
+ADMIN = "arn:aws:iam::111122223333:role/break-glass"
+CI_CASES = {
+    # a bare name cannot become the ARN of a role under a path (IAM Identity Center)
+    "bare admin name": (
+        "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n",
+        "dataops-platform:cluster.adminRoles",
+        "aws iam get-role --role-name platform-admin",
+    ),
+    "admin not a role": (
+        "  dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:user/alice']}\n",
+        "dataops-platform:cluster.adminRoles",
+        "not an IAM role ARN",
+    ),
+    "deploy role not an ARN": (
+        f"  dataops-platform:cluster: {{adminRoles: ['{ADMIN}']}}\n"
+        "  dataops-platform:ci: {repository: o/r, connectionArn: 'arn:aws:codeconnections:eu-west-1:111122223333:connection/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f', deployRole: github-deploy}\n",
+        "dataops-platform:ci.deployRole",
+        "bare role name",
+    ),
+    "repository not owner/name": (
+        f"  dataops-platform:cluster: {{adminRoles: ['{ADMIN}']}}\n"
+        "  dataops-platform:ci: {repository: 'https://github.com/o/r', connectionArn: 'arn:aws:codeconnections:eu-west-1:111122223333:connection/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f'}\n",
+        "dataops-platform:ci.repository",
+        "owner/name",
+    ),
+    "connection not a connection": (
+        f"  dataops-platform:cluster: {{adminRoles: ['{ADMIN}']}}\n"
+        "  dataops-platform:ci: {repository: o/r, connectionArn: 'arn:aws:iam::111122223333:role/x'}\n",
+        "dataops-platform:ci.connectionArn",
+        "list-connections",
+    ),
+    "runner without its connection": (
+        f"  dataops-platform:cluster: {{adminRoles: ['{ADMIN}']}}\n"
+        "  dataops-platform:ci: {repository: o/r}\n",
+        "dataops-platform:ci.connectionArn",
+        "ci.runner.enabled: false",
+    ),
+    "no way into the private endpoint": (
+        f"  dataops-platform:cluster: {{adminRoles: ['{ADMIN}']}}\n"
+        "  dataops-platform:ci: {runner: {enabled: false}}\n",
+        "dataops-platform:ci.runner.enabled",
+        "privateAccessCidrs",
+    ),
+    "public range as private access": (
+        f"  dataops-platform:cluster: {{adminRoles: ['{ADMIN}'], privateAccessCidrs: [203.0.113.0/24]}}\n",
+        "dataops-platform:cluster.privateAccessCidrs",
+        "publicAccessCidrs",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CI_CASES))
+def test_ci_and_access_config_is_checked(tmp_path, case):
+    text, key, fix = CI_CASES[case]
+    line = only(problems(tmp_path, "dev", DEV + text), key)
+    assert fix in line, line
+
+
+def test_without_the_runner_a_vpn_range_is_a_way_in(tmp_path):
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(
+        DEV
+        + f"  dataops-platform:cluster: {{adminRoles: ['{ADMIN}'], privateAccessCidrs: [10.100.0.0/16]}}\n"
+        + "  dataops-platform:ci: {runner: {enabled: false}}\n"
+    )
+    cfg = load_config("dev", ROOT, path)[1]
+    assert not cfg.runs_runner and cfg.cluster.private_access_cidrs == ["10.100.0.0/16"]
+
+
+@pytest.mark.parametrize(
+    ("stack", "text", "key"),
+    [
+        ("prod", "privateAccessCidrs: [10.100.0.0/16]", "dataops-platform:cluster.privateAccessCidrs"),
+        ("prod", "hostSandboxes: true", "dataops-platform:cluster.hostSandboxes"),
+    ],
+)
+def test_prod_admits_its_runner_only_and_hosts_no_sandboxes(tmp_path, stack, text, key):
+    shipped = (ROOT / "Pulumi.prod.yaml").read_text()
+    edited = shipped.replace("  dataops-platform:cluster:\n", f"  dataops-platform:cluster:\n    {text}\n")
+    assert edited != shipped
+    assert "prod" in only(problems(tmp_path, stack, edited), key)
+
+
+def test_only_dev_hosts_sandboxes_by_default():
+    hosts = {stack: load_config(stack)[1].hosts_sandboxes for stack in ("dev", "test", "prod", "local")}
+    assert hosts == {"dev": True, "test": False, "prod": False, "local": False}

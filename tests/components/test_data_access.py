@@ -12,7 +12,13 @@ WRITE_ACTIONS = {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
 
 
 def grants(plan):
-    return {rp.inputs["name"]: policy(rp) for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy")}
+    """The workload role's inline policies, by name."""
+    role = plan.named("access-role")
+    return {
+        rp.inputs["name"]: policy(rp)
+        for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+        if rp.inputs["role"] == role.inputs["name"]
+    }
 
 
 def object_statement(doc):
@@ -102,8 +108,11 @@ def test_workload_role_is_assumed_by_the_clusters_pods_only(plans, everything):
     assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
     cluster_arn = "arn:aws:eks:eu-west-1:111122223333:cluster/dataops-dev"
     assert trust["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": "111122223333"},
-        "ArnEquals": {"aws:SourceArn": cluster_arn},
+        "StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": cluster_arn,
+            "aws:RequestTag/kubernetes-namespace": ["data-science", "jupyterhub"],
+            "aws:RequestTag/kubernetes-service-account": ["data-access"],
+        }
     }
     statements = policy(everything.named("access-role"))["Statement"]
     assert statements[-1]["Principal"] == {"AWS": ["arn:aws:iam::111122223333:role/etl-runner"]}
@@ -120,3 +129,10 @@ def test_sandbox_scratch_is_force_destroyable_only_with_both_opt_ins(sandbox_pla
     assert bucket.inputs["forceDestroy"] is True
     assert not any(r.protect for r in plan.resources)
     assert plan.named("access-workspace-key").inputs["deletionWindowInDays"] == 7
+
+
+def test_sandbox_scratch_is_governed_like_every_workspace(sandbox_plan):
+    plan = sandbox_plan
+    (bucket,) = plan.of_type(BUCKET)
+    key_arn = grants(plan)["workspace"]["Statement"][-1]["Resource"]
+    assert kms_bucket_findings(plan, bucket, key_arn) == []

@@ -164,7 +164,7 @@ def test_unprotected_owner_is_not_protected(plan_with):
           dataops-platform:environment: dev
           dataops-platform:deletionProtection: false
           dataops-platform:lake: {role: owner}
-          dataops-platform:cluster: {adminRoles: [platform-admin]}
+          dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass']}
           dataops-platform:notebooks: {enabled: false}
     """,
     )

@@ -183,7 +183,7 @@ def test_dummy_login_is_refused_in_cloud_stacks(tmp_path):
         path.write_text(
             f"config:\n  dataops-platform:environment: {env}\n  dataops-platform:deletionProtection: false\n"
             "  dataops-platform:lake: {role: consumer, ownerStack: prod}\n"
-            "  dataops-platform:cluster: {adminRoles: [a]}\n"
+            "  dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass']}\n"
             "  dataops-platform:notebooks: {authenticator: dummy}\n"
         )
         if env == "sandbox":

@@ -87,21 +87,21 @@ def test_malformed_stack_file_exits_2_naming_the_key(tmp_path, text, key):
     ("extra", "key"),
     [
         (
-            "dataops-platform:cluster: {adminRoles: [a], kubernetesVersion: '1.12'}",
+            "dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass'], kubernetesVersion: '1.12'}",
             "cluster.kubernetesVersion",
         ),
         (
-            "dataops-platform:cluster: {adminRoles: [a], network: {vpcCidr: 10.40.0.0/16, serviceCidr: 10.40.0.0/20}}",
+            "dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass'], network: {vpcCidr: 10.40.0.0/16, serviceCidr: 10.40.0.0/20}}",
             "cluster.network.serviceCidr",
         ),
         (
-            "dataops-platform:cluster:\n    adminRoles: [a]\n    systemNodes: {instanceTypes: [m6i.large], minSize: 3,"
+            "dataops-platform:cluster:\n    adminRoles: ['arn:aws:iam::111122223333:role/break-glass']\n    systemNodes: {instanceTypes: [m6i.large], minSize: 3,"
             " desiredSize: 1, maxSize: 2}",
             "cluster.systemNodes",
         ),
         ("dataops-platform:cluster: {mode: existing}", "cluster.existing"),
         (
-            "dataops-platform:cluster: {adminRoles: [a]}\n  dataops-platform:image: {digest: 'latest'}",
+            "dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass']}\n  dataops-platform:image: {digest: 'latest'}",
             "image.digest",
         ),
     ],
@@ -147,7 +147,7 @@ def test_validate_checks_every_stack_and_the_single_owner(tmp_path):
     (tmp_path / "Pulumi.dev.yaml").write_text(
         "config:\n  dataops-platform:environment: dev\n  dataops-platform:deletionProtection: false\n"
         "  dataops-platform:lake: {role: owner}\n"
-        "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
+        "  dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass']}\n"
         "  dataops-platform:notebooks: {enabled: false}\n"
     )
     assert_user_error(run("validate", root=tmp_path), "2 cloud stacks own the lake (dev, prod)")

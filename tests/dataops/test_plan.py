@@ -78,7 +78,7 @@ def test_owner_that_is_not_a_stack_of_this_project(tmp_path):
     path.write_text(
         "config:\n  dataops-platform:environment: dev\n"
         "  dataops-platform:lake: {role: consumer, ownerStack: acme/other-project/prod}\n"
-        "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
+        "  dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass']}\n"
         "  dataops-platform:notebooks: {enabled: false}\n"
     )
     with pytest.raises(PlanError) as info:
@@ -91,7 +91,7 @@ SMALL_OWNER = (
     "  dataops-platform:deletionProtection: false\n"
     "  dataops-platform:lake: {role: owner, zones: {curated: {}}}\n"
     "  dataops-platform:access: {read: [curated]}\n"
-    "  dataops-platform:cluster: {adminRoles: [platform-admin]}\n"
+    "  dataops-platform:cluster: {adminRoles: ['arn:aws:iam::111122223333:role/break-glass']}\n"
     "  dataops-platform:notebooks: {enabled: false}\n"
 )
 
@@ -361,3 +361,30 @@ def test_a_fork_that_dies_has_its_stacks_planned_here(tmp_path, forks, monkeypat
         "the main process plans its stacks again"
     ]
     assert planned_by(tmp_path / "planned") == {"here": ["dev", "prod", "test"], "child": []}
+
+
+def _with_admin(arn: str) -> str:
+    shipped = (ROOT / "Pulumi.test.yaml").read_text()
+    sso = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_PlatformAdmin_5c1e7a9b3d2f4e60"
+    assert sso in shipped
+    return shipped.replace(sso, arn)
+
+
+def test_an_admin_role_missing_from_the_account_fails_the_plan_in_one_line(plan_with):
+    missing = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Gone_0"
+    with pytest.raises(PlanError) as info:
+        plan_with("test", _with_admin(missing))
+    assert info.value.lines == [
+        f'Pulumi.test.yaml: dataops-platform:cluster.adminRoles[0] = "{missing}": no such IAM role in the '
+        "account (offline: dataops/offline_account.yaml); fix: create the role first (see the README's first "
+        "deploy) or correct the ARN"
+    ]
+
+
+def test_an_admin_role_named_without_its_path_fails_the_plan(plan_with):
+    without_path = "arn:aws:iam::111122223333:role/AWSReservedSSO_PlatformAdmin_5c1e7a9b3d2f4e60"
+    with pytest.raises(PlanError) as info:
+        plan_with("test", _with_admin(without_path))
+    (line,) = info.value.lines
+    assert line.startswith("Pulumi.test.yaml: IAM role AWSReservedSSO_PlatformAdmin_5c1e7a9b3d2f4e60 is ")
+    assert "aws-reserved/sso.amazonaws.com" in line and "Traceback" not in line

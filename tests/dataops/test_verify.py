@@ -211,9 +211,17 @@ def test_compliant_lake_passes_every_check(tmp_path, aws_env):
     result = run_verify(tmp_path, make_lake("good"), aws_env)
     assert result.returncode == 0, result.stdout + result.stderr
     checks = lines(result)
-    assert len(checks) == 2 * 9
+    assert len(checks) == 2 * 10
     assert all(line.startswith("PASS") for line in checks), checks
-    assert "prod: 18 passed, 0 failed" in result.stdout
+    assert "prod: 20 passed, 0 failed" in result.stdout
+
+
+def policy_with(s3, bucket: str, key_arn: str, keep) -> None:
+    """Put the governed bucket policy with only the statements whose Sid `keep` accepts."""
+    statements = [
+        s for s in bucket_policy(f"arn:aws:s3:::{bucket}", key_arn, [])["Statement"] if keep(s["Sid"])
+    ]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
 
 
 def breakers(key_arn: str):
@@ -279,15 +287,10 @@ def breakers(key_arn: str):
             ),
         ),
         "the bucket policy refuses uploads asking for another encryption or key, not plain ones": lambda b: (
-            s3.put_bucket_policy(
-                Bucket=b,
-                Policy=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": bucket_policy(f"arn:aws:s3:::{b}", None, [])["Statement"],
-                    }
-                ),
-            )
+            policy_with(s3, b, key_arn, lambda sid: sid in ("DenyInsecureTransport", "DenyKmsWithoutLakeKey"))
+        ),
+        "the bucket policy refuses SSE-KMS uploads that do not name the lake key": lambda b: policy_with(
+            s3, b, key_arn, lambda sid: sid != "DenyKmsWithoutLakeKey"
         ),
     }
 
@@ -390,4 +393,8 @@ def test_probe_uploads_for_real(aws_env):
     )
     stored = _probes(s3, bucket, lake)[-1]
     assert not stored.ok and "AES256" in stored.detail
-    assert [c.ok for c in _probes(s3, bucket, lake)[:2]] == [False, False]  # nothing refuses without a policy
+    assert [c.ok for c in _probes(s3, bucket, lake)[:3]] == [
+        False,
+        False,
+        False,
+    ]  # nothing refuses without a policy

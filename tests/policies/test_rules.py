@@ -11,7 +11,7 @@ import re
 import pytest
 
 from components.local_endpoint import UNSUPPORTED
-from dataops.policy import check, resources
+from dataops.policy import Options, Resource, check, resources
 from policies.pack import policies
 from policies.rules import LOCAL_EXEMPT, RULES, UNKNOWN, run
 from tests.conftest import SHIPPED
@@ -73,6 +73,12 @@ def edit_doc(r, fn):
     doc = json.loads(r.props["policy"])
     fn(doc)
     r.props["policy"] = json.dumps(doc)
+
+
+def edit_trust(r, fn):
+    doc = json.loads(r.props["assumeRolePolicy"])
+    fn(doc)
+    r.props["assumeRolePolicy"] = json.dumps(doc)
 
 
 def drop(res, resource):
@@ -156,6 +162,15 @@ VIOLATIONS = {
         "dev",
         lambda res: named(res, "access-role-workspace").props.update(policy=json.dumps(DECRYPT_ALL)),
     ),
+    "pod-identity-trust-scoped": (
+        "dev",
+        lambda res: edit_trust(
+            named(res, "cluster-vpc-cni-role"),
+            lambda d: d["Statement"][0]["Condition"]["StringEquals"].pop(
+                "aws:RequestTag/kubernetes-namespace"
+            ),
+        ),
+    ),
     "ecr-repository-hardened": (
         "dev",
         lambda res: named(res, "notebook-image-repository").props.update(imageTagMutability="MUTABLE"),
@@ -164,6 +179,7 @@ VIOLATIONS = {
         "prod",
         lambda res: named(res, "cluster-eks").props["vpcConfig"].update(endpointPublicAccess=True),
     ),
+    "eks-api-reachable": ("prod", lambda res: drop(res, named(res, "ci-runner-to-cluster-api"))),
     "eks-secrets-encryption": ("test", lambda res: named(res, "cluster-eks").props.pop("encryptionConfig")),
     "eks-control-plane-logs": (
         "prod",
@@ -242,3 +258,96 @@ def test_a_protected_sandbox_resource_is_reported(sandbox_plan):
     assert [m for _, m, _ in reported] == [
         f"{protect_on.name}: nothing in a sandbox may be protected; remove protect so it can be reaped."
     ]
+
+
+POD_TRUST = {
+    "Effect": "Allow",
+    "Principal": {"Service": "pods.eks.amazonaws.com"},
+    "Action": ["sts:AssumeRole", "sts:TagSession"],
+    "Condition": {
+        "StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:111122223333:cluster/c",
+            "aws:RequestTag/kubernetes-namespace": ["team"],
+            "aws:RequestTag/kubernetes-service-account": ["data-access"],
+        }
+    },
+}
+
+
+def _trust_case(edit):
+    statement = copy.deepcopy(POD_TRUST)
+    edit(statement)
+    return statement
+
+
+@pytest.mark.parametrize(
+    ("case", "statement", "expected"),
+    [
+        ("scoped", POD_TRUST, []),
+        (
+            "scoped by cluster name",
+            _trust_case(
+                lambda s: (
+                    s["Condition"]["StringEquals"].update({"aws:RequestTag/eks-cluster-name": "c"})
+                    or s["Condition"]["StringEquals"].pop("aws:RequestTag/eks-cluster-arn")
+                )
+            ),
+            [],
+        ),
+        ("no TagSession", _trust_case(lambda s: s.update(Action="sts:AssumeRole")), ["sts:TagSession"]),
+        (
+            "no condition",
+            _trust_case(lambda s: s.pop("Condition")),
+            ["cluster", "namespace", "service account"],
+        ),
+        (
+            "old SourceArn form",
+            _trust_case(
+                lambda s: s.update(
+                    Condition={
+                        "StringEquals": {"aws:SourceAccount": "111122223333"},
+                        "ArnEquals": {"aws:SourceArn": "arn:aws:eks:eu-west-1:111122223333:cluster/c"},
+                    }
+                )
+            ),
+            ["cluster", "namespace", "service account"],
+        ),
+        (
+            "wildcard namespace",
+            _trust_case(
+                lambda s: s["Condition"]["StringEquals"].update(
+                    {"aws:RequestTag/kubernetes-namespace": ["team-*"]}
+                )
+            ),
+            ["namespace"],
+        ),
+        (
+            "StringLike service account",
+            _trust_case(
+                lambda s: (
+                    s["Condition"].update(StringLike={"aws:RequestTag/kubernetes-service-account": "*"})
+                    or s["Condition"]["StringEquals"].pop("aws:RequestTag/kubernetes-service-account")
+                )
+            ),
+            ["service account"],
+        ),
+        (
+            "other service",
+            _trust_case(lambda s: s.update(Principal={"Service": "ec2.amazonaws.com"}, Condition={})),
+            [],
+        ),
+        ("a Deny", _trust_case(lambda s: s.update(Effect="Deny", Condition={})), []),
+    ],
+)
+def test_pod_identity_trust_rule_branches(case, statement, expected):
+    role = Resource(
+        "aws:iam/role:Role",
+        {"assumeRolePolicy": json.dumps({"Version": "2012-10-17", "Statement": [statement]})},
+        "urn:pulumi:dev::dataops-platform::aws:iam/role:Role::r",
+        "r",
+        Options(False),
+    )
+    messages = [m for _, m, _ in run([BY_NAME["pod-identity-trust-scoped"]], [role])]
+    assert len(messages) == len(expected), (case, messages)
+    for fragment, message in zip(expected, messages, strict=True):
+        assert fragment in message, (case, message)
