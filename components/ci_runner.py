@@ -52,6 +52,8 @@ class CiRunnerArgs:
     connection_arn: str
     """The CodeConnections connection to GitHub (one per account, authorised in the console)."""
     compute_type: str
+    allowed_actor_ids: list[int]
+    """GitHub users whose workflow runs may start a build (the webhook's actor filter)."""
     privileged: bool
     """Docker builds (the stack that builds the notebook image): CodeBuild's privileged mode."""
     log_retention_days: int
@@ -65,6 +67,7 @@ class CiRunnerArgs:
             repository=cfg.ci.repository,
             connection_arn=cfg.ci.connection_arn,
             compute_type=cfg.ci.runner.compute_type,
+            allowed_actor_ids=list(cfg.ci.runner.allowed_actor_ids),
             privileged=cfg.image.digest is None,
             log_retention_days=365 if cfg.environment == "prod" else 90,
             tags=cfg.mandatory_tags(),
@@ -120,6 +123,8 @@ def runner_policy(
                 },
             },
             {
+                # GetConnection and GetConnectionToken are the documented pair; CreateProject also
+                # checks UseConnection with the service role (aws/aws-cdk#38504).
                 "Sid": "GitHubConnection",
                 "Effect": "Allow",
                 "Action": [
@@ -243,11 +248,23 @@ class CiRunner(pulumi.ComponentResource):
             # CreateProject checks the connection with the service role: its policy must exist first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
+        # A workflow file is the pull request's own: a fork can name this runner in `runs-on`, so
+        # the workflows' `if:` guards cannot keep it out. The webhook starts builds only for runs
+        # of the listed GitHub users (CodeBuild user guide, "Best practices for using webhooks":
+        # filter by ACTOR_ACCOUNT_ID, https://docs.aws.amazon.com/codebuild/latest/userguide/webhooks.html).
+        actors = "|".join(str(i) for i in sorted(args.allowed_actor_ids))
         aws.codebuild.Webhook(
             f"{name}-webhook",
             project_name=self.project.name,
             build_type="BUILD",
-            filter_groups=[{"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]}],
+            filter_groups=[
+                {
+                    "filters": [
+                        {"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
+                        {"type": "ACTOR_ACCOUNT_ID", "pattern": f"^({actors})$"},
+                    ]
+                }
+            ],
             opts=child,
         )
         self.label = runs_on_label(args.project_name)

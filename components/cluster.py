@@ -44,6 +44,8 @@ class ClusterArgs:
     preview_role: str | None = None
     sandbox_role: str | None = None
     """Given access to `sandbox-*` namespaces when the cluster hosts sandboxes."""
+    hosts_sandboxes: bool = False
+    """`sandbox-*` stacks may use this cluster (exported, and checked by them)."""
     public_access_cidrs: list[str] = field(default_factory=list)
     private_access_cidrs: list[str] = field(default_factory=list)
     """Private ranges admitted to the private API endpoint on 443 (the runner is added by its component)."""
@@ -87,6 +89,7 @@ class ClusterArgs:
             deploy_role=cfg.ci.deploy_role,
             preview_role=cfg.ci.preview_role,
             sandbox_role=cfg.ci.sandbox_role if cfg.hosts_sandboxes else None,
+            hosts_sandboxes=cfg.hosts_sandboxes,
             public_access_cidrs=list(c.public_access_cidrs),
             private_access_cidrs=list(c.private_access_cidrs),
             log_types=list(c.log_types),
@@ -129,6 +132,7 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
+        self._hosts_sandboxes = args.hosts_sandboxes
         if args.mode == "existing":
             self._adopt(name, args)
         elif args.mode == "host":
@@ -147,6 +151,7 @@ class Cluster(pulumi.ComponentResource):
             certificateAuthority=self.eks.certificate_authority.data if self.eks else None,
             identity=self.identity.mode,
             storageClass=self.storage_class,
+            hostsSandboxes=self._hosts_sandboxes,
         )
 
     # -- existing ------------------------------------------------------------------------------
@@ -179,6 +184,11 @@ class Cluster(pulumi.ComponentResource):
                 raise pulumi.RunError(
                     "the sandbox's host stack does not run an EKS cluster with Pod Identity "
                     f"(its cluster output is mode={c.get('mode')!r}); host sandboxes on an eks-mode stack"
+                )
+            if c.get("hostsSandboxes") is not True:
+                raise pulumi.RunError(
+                    "the sandbox's host stack does not host sandboxes (its cluster output says "
+                    "hostsSandboxes is not true); host sandboxes on dev"
                 )
             return c
 

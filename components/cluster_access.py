@@ -21,7 +21,8 @@ grants (they give `namespaces` get/list/watch only, and `admin` does not write q
 sandbox role's access entry therefore carries the Kubernetes group `dataops-sandbox-managers`,
 bound to a ClusterRole for exactly those kinds; RBAC cannot limit a `create` by name, so a
 ValidatingAdmissionPolicy (GA since Kubernetes 1.30) refuses any write by that group outside
-namespaces named `sandbox-*`.
+namespaces named `sandbox-*`, and any namespace of theirs that does not enforce Pod Security
+`restricted`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,18 @@ SANDBOX_VALIDATION = (
     f" : request.namespace.startsWith('{SANDBOX_PREFIX}')"
 )
 SANDBOX_MATCH = f"'{SANDBOX_GROUP}' in request.userInfo.groups"
+# ... and a namespace it creates or changes keeps Pod Security `restricted` (at the latest
+# version): with `privileged`, its admin access policy would let it run privileged or hostPath
+# pods on the host's nodes, next to other teams' pods and their credentials.
+PSS_ENFORCE = "pod-security.kubernetes.io/enforce"
+SANDBOX_RESTRICTED = (
+    "request.resource.resource != 'namespaces' || request.operation == 'DELETE'"
+    " || (has(object.metadata.labels)"
+    f" && '{PSS_ENFORCE}' in object.metadata.labels"
+    f" && object.metadata.labels['{PSS_ENFORCE}'] == 'restricted'"
+    f" && (!('{PSS_ENFORCE}-version' in object.metadata.labels)"
+    f" || object.metadata.labels['{PSS_ENFORCE}-version'] == 'latest'))"
+)
 
 
 @dataclass(frozen=True)
@@ -182,7 +195,11 @@ def sandbox_hosting(
                 {
                     "expression": SANDBOX_VALIDATION,
                     "message": f"the sandbox role may only write namespaces named {SANDBOX_PREFIX}*",
-                }
+                },
+                {
+                    "expression": SANDBOX_RESTRICTED,
+                    "message": "a sandbox namespace enforces Pod Security restricted",
+                },
             ],
         },
         opts=opts,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -167,6 +168,10 @@ class Runner(_Strict):
     compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] = Field(
         default="BUILD_GENERAL1_MEDIUM",
         description="CodeBuild compute type of the runner (medium: 4 vCPU, 7 GB).",
+    )
+    allowed_actor_ids: list[int] = Field(
+        default_factory=list,
+        description="GitHub user ids whose runs may use the runner (`gh api users/<login> --jq .id`).",
     )
 
 
@@ -538,6 +543,9 @@ SANDBOX_TAG_KEYS = ("created-at", "expires-at")
 # --------------------------------------------------------------------------------------------
 
 
+MAX_SHOWN = 200  # characters of a bad value shown in its error line
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
@@ -548,6 +556,8 @@ class Problem:
 
     def __str__(self) -> str:
         shown = "(not set)" if self.value is _MISSING else json.dumps(self.value, default=str)
+        if len(shown) > MAX_SHOWN:  # one line stays one readable line, whatever was written
+            shown = shown[: MAX_SHOWN - 20] + f"... ({len(shown):,} characters)"
         return f"{self.file}: {self.key} = {shown}: {self.message}; fix: {self.fix}"
 
 
@@ -600,9 +610,18 @@ def _fix_for(err: dict[str, Any], model_fields: list[str]) -> tuple[str, str]:
     if kind in ("bool_type", "bool_parsing"):
         return "not true or false", "write true or false without quotes"
     if kind in ("string_type",):
-        return "not a string", 'quote it, e.g. "1.30" (YAML reads 1.30 as a number)'
-    if kind in ("string_too_short", "string_too_long"):
-        return err["msg"].lower(), "shorten or lengthen the value accordingly"
+        got = err.get("input")
+        if isinstance(got, list | dict):
+            return f"a {'list' if isinstance(got, list) else 'mapping'} where one text value belongs", (
+                "write a single value"
+            )
+        if isinstance(got, bool | int | float):
+            return "not a string", 'quote it, e.g. "1.30" (YAML reads 1.30 as a number)'
+        return "not a string", "write it as text"
+    if kind == "string_too_short":
+        return err["msg"].lower(), f"write at least {ctx.get('min_length', 1)} characters"
+    if kind == "string_too_long":
+        return err["msg"].lower(), f"shorten it to at most {ctx.get('max_length')} characters"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "not a mapping", "write it as a YAML mapping of keys to values"
     if kind in ("tuple_type", "list_type"):
@@ -659,18 +678,38 @@ OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder-secret"  # noqa: S105 - stands
 
 
 def validate(
-    raw: dict[str, Any], *, project: str, stack: str, source: Source, offline: bool = False
+    raw: dict[str, Any],
+    *,
+    project: str,
+    stack: str,
+    source: Source,
+    offline: bool = False,
+    secret_keys: Collection[str] = (),
 ) -> StackConfig:
     """Validate raw Pulumi config (`{"ns:key": value}`, top-level values as the CLI passes them).
 
     Raises ConfigError listing every problem; returns the typed model otherwise. `offline` (the
     offline plan): secrets a stack needs but has not set yet get a placeholder and a note instead
     of an error, because they are set per deployment with `pulumi config set --secret`.
+    `secret_keys`: the full keys whose values were encrypted (`secure:`) in their file.
     """
     problems: list[Problem] = []
     ours: dict[str, Any] = {}
     for full_key, value in raw.items():
         ns, _, key = full_key.partition(":")
+        if ns == project and key in SECRET_KEYS and full_key not in secret_keys:
+            # The stack files are committed: a secret written there in plain text is in git.
+            problems.append(
+                Problem(
+                    source.file_of(full_key),
+                    full_key,
+                    "[secret]",
+                    "a secret written in plain text in a file that is committed to git",
+                    f"remove it, run `pulumi config set --secret {key} <value> --stack {stack}`, "
+                    "and rotate it (it is in the history)",
+                )
+            )
+            continue
         if ns == project:
             # Secrets are passed as they are: never parsed, never echoed in a message.
             ours[key] = value if key in SECRET_KEYS else _decode(value)
@@ -751,6 +790,7 @@ def load_stack_config() -> StackConfig:
             project=pulumi.get_project(),
             stack=stack,
             source=Source(stack_file=f"Pulumi.{stack}.yaml", origins={}),
+            secret_keys=[k for k in raw if runtime_config.is_config_secret(k)],
         )
     except ConfigError as exc:
         raise pulumi.RunError(f"invalid configuration for stack '{stack}':\n{exc}") from None

@@ -7,6 +7,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pydantic.alias_generators import to_camel
@@ -29,6 +31,17 @@ from components.config import (
     Source,
     StackConfig,
 )
+
+# S3 bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html):
+# reserved prefixes, and suffixes kept for access point aliases, Object Lambda, Multi-Region Access
+# Points, directory and table buckets. Bucket names here end in the region, so only the prefix
+# can hit these; `--` in a name is where the suffixes start.
+S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+# AWS allows 50 tags per resource (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html);
+# the platform sets up to 11 of its own (the mandatory tags, a sandbox's two expiry tags, `zone` or
+# `purpose`, and `Name`).
+MAX_TAGS = 50
+MAX_USER_TAGS = MAX_TAGS - len(MANDATORY_TAG_KEYS) - len(SANDBOX_TAG_KEYS) - 2
 
 
 def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
@@ -132,7 +145,9 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
                     f"access.{kind}",
                     zone,
                     "not a zone of the lake",
-                    f"use one of {', '.join(sorted(known_zones))}",
+                    f"use one of {', '.join(sorted(known_zones))}"
+                    if known_zones
+                    else "give the lake a zone first",
                 )
     for arn in cfg.access.trusted_principals:
         if not ROLE_ARN_RE.match(arn):
@@ -186,6 +201,14 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
             "names must be valid S3 bucket names",
             "use lowercase letters, digits and hyphens, starting with a letter",
         )
+    elif "--" in cfg.name_prefix or cfg.name_prefix.startswith(S3_RESERVED_PREFIXES):
+        add(
+            "namePrefix",
+            cfg.name_prefix,
+            f"S3 reserves bucket names starting with {', '.join(S3_RESERVED_PREFIXES)} and names with '--' "
+            "for its own features",
+            "choose another prefix, e.g. dataops",
+        )
     if not NAME_RE.match(stack) or len(stack) > 24:
         out.append(
             Problem(
@@ -208,6 +231,14 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
         )
 
     reserved = {*MANDATORY_TAG_KEYS, *SANDBOX_TAG_KEYS}
+    if len(cfg.tags) > MAX_USER_TAGS:
+        add(
+            "tags",
+            f"({len(cfg.tags)} tags)",
+            f"AWS allows {MAX_TAGS} tags on a resource and the platform sets up to "
+            f"{MAX_TAGS - MAX_USER_TAGS} of its own",
+            f"keep at most {MAX_USER_TAGS} tags here",
+        )
     for key, value in cfg.tags.items():
         if key in reserved or key.lower().startswith("aws:"):
             add(
@@ -262,6 +293,12 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+# A sandbox's notebook server: enough to explore, small enough that one cannot crowd out the
+# host's notebook nodes (an r6i.xlarge has 4 cores and 32 GiB).
+SANDBOX_CPU = (0.25, 4.0)
+SANDBOX_MEMORY_GIB = (0.5, 16.0)
+
+
 def _sandbox_rules(cfg: StackConfig, add: Any) -> None:
     """A sandbox is throw-away: nothing protected, scratch storage only, read-only on curated data,
     nothing of its own on the host's cluster but its namespace, and a recorded lifetime."""
@@ -311,16 +348,31 @@ def _sandbox_rules(cfg: StackConfig, add: Any) -> None:
             "the hub belongs to the host stack; a sandbox runs its own server",
             "set notebooks.enabled to false",
         )
-    if not CPU_QUANTITY.match(box.notebook_cpu):
+    cores, gib = cpu_cores(box.notebook_cpu), memory_gib(box.notebook_memory)
+    if cores is None:
         add(
             "sandbox.notebookCpu", box.notebook_cpu, "not a Kubernetes CPU quantity", 'write e.g. "1" or 500m'
         )
-    if not MEMORY_QUANTITY.match(box.notebook_memory):
+    elif not SANDBOX_CPU[0] <= cores <= SANDBOX_CPU[1]:
+        add(
+            "sandbox.notebookCpu",
+            box.notebook_cpu,
+            f"a sandbox's server gets {SANDBOX_CPU[0]:g} to {SANDBOX_CPU[1]:g} cores",
+            "use e.g. 1 or 2 (larger work belongs in dev)",
+        )
+    if gib is None:
         add(
             "sandbox.notebookMemory",
             box.notebook_memory,
             "not a Kubernetes memory quantity",
             "write e.g. 4Gi",
+        )
+    elif not SANDBOX_MEMORY_GIB[0] <= gib <= SANDBOX_MEMORY_GIB[1]:
+        add(
+            "sandbox.notebookMemory",
+            box.notebook_memory,
+            f"a sandbox's server gets {SANDBOX_MEMORY_GIB[0]:g}Gi to {SANDBOX_MEMORY_GIB[1]:g}Gi",
+            "use e.g. 4Gi (larger work belongs in dev)",
         )
     host = box.host_stack.split("/")[-1]
     if not NAME_RE.match(host) or host.startswith("sandbox-"):
@@ -329,6 +381,13 @@ def _sandbox_rules(cfg: StackConfig, add: Any) -> None:
             box.host_stack,
             "not a stack that runs a cluster",
             "name the stack whose cluster sandboxes share, e.g. dev",
+        )
+    elif host == "prod":
+        add(
+            "sandbox.hostStack",
+            box.host_stack,
+            "throw-away sandboxes never run on prod's cluster",
+            "host sandboxes on dev",
         )
     times = {}
     for key, value in (("createdAt", box.created_at), ("expiresAt", box.expires_at)):
@@ -670,6 +729,15 @@ def _cluster_rules(cfg: StackConfig, add: Any) -> None:
             )
         if not group.instance_types:
             add(f"cluster.{key}.instanceTypes", [], "no instance type", "list at least one, e.g. m6i.large")
+        known = known_instance_types()
+        for instance_type in group.instance_types:
+            if instance_type not in known:
+                add(
+                    f"cluster.{key}.instanceTypes",
+                    instance_type,
+                    f"not an instance type the platform knows ({', '.join(sorted(known))})",
+                    "correct the spelling, or add it and its hourly price under ec2 in estimates/prices.yaml",
+                )
     if c.system_nodes.min_size < 1:
         add(
             "cluster.systemNodes.minSize",
@@ -745,6 +813,13 @@ def _ci_rules(cfg: StackConfig, add: Any) -> None:
             "not a CodeConnections connection ARN",
             "copy it from `aws codeconnections list-connections`",
         )
+    if cfg.runs_runner and not ci.runner.allowed_actor_ids:
+        add(
+            "ci.runner.allowedActorIds",
+            [],
+            "anyone who can open a pull request (a fork's author too) could run jobs inside the VPC",
+            "list the GitHub user ids of the people whose runs may use it (`gh api users/<login> --jq .id`)",
+        )
     if cfg.runs_runner:
         for key, value in (("ci.repository", ci.repository), ("ci.connectionArn", ci.connection_arn)):
             if value is None:
@@ -784,6 +859,18 @@ def _ci_rules(cfg: StackConfig, add: Any) -> None:
             "throw-away sandboxes never run on prod's cluster",
             "remove cluster.hostSandboxes (dev hosts them)",
         )
+
+
+PRICES = Path(__file__).resolve().parent.parent / "estimates" / "prices.yaml"
+
+
+@cache
+def known_instance_types() -> frozenset[str]:
+    """The EC2 instance types the price table lists: the maintained list of types a node group
+    may use, so a typo fails here rather than in EKS, and every node is priced."""
+    import yaml
+
+    return frozenset((yaml.safe_load(PRICES.read_text(encoding="utf-8")) or {}).get("ec2") or {}) - {"source"}
 
 
 def _image_rules(cfg: StackConfig, add: Any) -> None:

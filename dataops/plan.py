@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGANIZATION = "organization"  # the organization name of self-managed backends
+MAX_PROBLEMS = 20  # config problems listed before the rest are counted
 
 
 @dataclass
@@ -133,9 +134,23 @@ def load_config(
     except stack_files.StackFileError as exc:
         raise PlanError([str(exc)]) from None
     try:
-        cfg = validate(files.raw, project=files.project, stack=stack, source=files.source, offline=True)
+        cfg = validate(
+            files.raw,
+            project=files.project,
+            stack=stack,
+            source=files.source,
+            offline=True,
+            secret_keys=files.secret_keys,
+        )
     except ConfigError as exc:
-        raise PlanError([str(p) for p in exc.problems]) from None
+        lines = [str(p) for p in exc.problems]
+        if len(lines) > MAX_PROBLEMS:  # a file with thousands of bad entries still reads in one screen
+            rest = len(lines) - MAX_PROBLEMS
+            lines = [
+                *lines[:MAX_PROBLEMS],
+                f"{files.source.stack_file}: ... and {rest} more problems like these",
+            ]
+        raise PlanError(lines) from None
     return files, cfg
 
 
@@ -173,10 +188,11 @@ def build_plan(
     cache_key, cached = _cached(stack, root, config_path)
     if cached is not None:
         return cached
-    from dataops import stack_files  # only a cache miss pays for the config model and the SDKs
-    from dataops.engine import run_program
+    from dataops import stack_files  # only a cache miss pays for the config model
 
     files, cfg = load_config(stack, root, config_path)
+    if cfg.owns_cloud_lake:
+        _only_owner(stack, root, files.source.stack_file)
 
     # Stack references resolve to the referenced stacks' own offline outputs.
     stack_outputs: dict[str, dict[str, Any]] = {}
@@ -209,12 +225,44 @@ def build_plan(
                     "fix: name a stack with cluster.mode eks (e.g. dev)"
                 ]
             )
+        if setting == "sandbox.hostStack" and not referenced.hosts_sandboxes:
+            raise PlanError(
+                [
+                    f"{where}: stack {short} does not host sandboxes; fix: host them on dev "
+                    f"(or set cluster.hostSandboxes: true in Pulumi.{short}.yaml, never prod)"
+                ]
+            )
         stack_outputs[fqn] = build_plan(short, root, None, (*_chain, stack)).outputs
+
+    from dataops.engine import run_program  # the SDKs: only for a valid config that is not cached
 
     plan = contextvars.copy_context().run(run_program, files, cfg, stack_outputs)
     _CACHE[cache_key] = plan
     plan_cache.store(root, cache_key, plan)
     return plan
+
+
+def _only_owner(stack: str, root: Path, stack_file: str) -> None:
+    """Exactly one stack owns the cloud lake: a stack file copied from the owner's under another
+    name would create a second lake. (Other stacks whose files do not validate are `validate`'s
+    to report.)"""
+    from dataops import stack_files
+
+    for other in stack_files.known_stacks(root):
+        if other == stack:
+            continue
+        try:
+            other_cfg = load_config(other, root)[1]
+        except PlanError:
+            continue
+        if other_cfg.owns_cloud_lake:
+            raise PlanError(
+                [
+                    f"{stack_file}: dataops-platform:lake.role = 'owner': stack {other} already owns the "
+                    "lake; fix: make this stack a consumer (lake.role: consumer, lake.ownerStack: "
+                    f"{other}), or move the ownership deliberately"
+                ]
+            )
 
 
 def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -> dict[str, Plan]:

@@ -3,7 +3,8 @@
 An offline plan is a function of its inputs only: the program (`__main__.py`, `components/`),
 the engine and fake cloud (`dataops/`), the project and stack files (a consumer reads its
 owner's, a sandbox its host's), the image build contexts (`images/`, whose digest names the
-dev image), the Python version and the installed packages. `inputs_key` hashes exactly these,
+dev image), the price table (`estimates/`: its instance types are the ones config accepts),
+the Python version and the installed packages. `inputs_key` hashes exactly these,
 so editing any of them is a miss; `tests/dataops/test_plan_cache.py` checks that a plan reads
 no file outside them.
 A plan of a git revision is keyed by the revision's tree id (`revision_key`).
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 FORMAT = "2"  # bump when the cached document's shape changes
 KEEP = 200
-INPUT_DIRS = ("components", "dataops", "images")
+INPUT_DIRS = ("components", "dataops", "estimates", "images")  # estimates: the known instance types
 INPUT_FILES = ("__main__.py", "Pulumi.yaml")
 SKIP_DIRS = {"__pycache__", "node_modules", ".pytest_cache"}
 

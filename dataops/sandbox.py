@@ -139,7 +139,14 @@ def render(root: Path, name: str, owner: str, ttl: str | None, now: datetime) ->
         path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         try:
             files = stack_files.load(root, stack, path)
-            validate(files.raw, project=files.project, stack=stack, source=files.source, offline=True)
+            validate(
+                files.raw,
+                project=files.project,
+                stack=stack,
+                source=files.source,
+                offline=True,
+                secret_keys=files.secret_keys,
+            )
         except stack_files.StackFileError as exc:
             raise PlanError([str(exc)]) from None
         except ConfigError as exc:

@@ -22,20 +22,92 @@ OFFLINE_SECRET = "offline-placeholder-secret"  # noqa: S105 - stands in for ciph
 STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
 
 
+# The project's YAML files are small: a stack file of more than this is a mistake (or worse), and
+# it is refused before it is read.
+MAX_YAML_BYTES = 1 << 20
+# Aliases let a few bytes stand for an exponential number of values (the "billion laughs"):
+# a document whose values, with every alias expanded, exceed this is refused before anything
+# walks it.
+MAX_YAML_VALUES = 100_000
+
+
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping names the same key twice; YAML would silently keep the last value."""
+
+
+class TooLargeError(yaml.YAMLError):
+    """A document that expands (through aliases) to more values than MAX_YAML_VALUES."""
+
+
+def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            first = seen.setdefault(key, key_node)
+        except TypeError:  # an unhashable key: the constructor reports it below
+            continue
+        if first is not key_node:
+            raise DuplicateKeyError(
+                None,
+                None,
+                f"duplicate key {str(key)[:80]!r} (first at line {first.start_mark.line + 1}); "
+                "YAML would keep only the last value",
+                key_node.start_mark,
+            )
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
 # libyaml's parser where PyYAML was built with it (its wheels are): about 8 times faster than
 # the pure-Python one, and a cold command parses the stack files many times over. Both read every
 # file here the same way. libyaml is slightly more lenient (it takes a tab after `key:`) and
 # words its errors differently, so a document it rejects is parsed again by the pure-Python
-# loader: the errors users see are that loader's.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# loader: the errors users see are that loader's. Both refuse duplicate keys.
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    construct_mapping = _no_duplicates
+
+
+class _SafeLoader(yaml.SafeLoader):
+    construct_mapping = _no_duplicates
 
 
 def parse_yaml(text: str) -> Any:
-    """`yaml.safe_load`, faster; a document it rejects fails with its own error."""
+    """`yaml.safe_load`, faster, refusing duplicate keys and alias bombs."""
     try:
-        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+        doc = yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a safe loader
+    except DuplicateKeyError:
+        raise
     except yaml.YAMLError:
-        return yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+    _check_size(doc)
+    return doc
+
+
+def _check_size(doc: Any) -> None:
+    """Count the values of `doc` as a walk would meet them, without walking shared (aliased)
+    parts again: linear in the document, whatever its aliases expand to."""
+    memo: dict[int, int] = {}
+
+    def count(value: Any) -> int:
+        if not isinstance(value, dict | list):
+            return 1
+        if id(value) in memo:
+            return memo[id(value)]
+        memo[id(value)] = MAX_YAML_VALUES + 1  # a value that contains itself is unbounded
+        items = value.values() if isinstance(value, dict) else value
+        total = 1
+        for item in items:
+            total += count(item)
+            if total > MAX_YAML_VALUES:
+                break
+        memo[id(value)] = total
+        return total
+
+    if count(doc) > MAX_YAML_VALUES:
+        raise TooLargeError(
+            f"expands to more than {MAX_YAML_VALUES:,} values (aliases repeated over and over); "
+            "write the values out instead of nesting aliases"
+        )
 
 
 class StackFileError(Exception):
@@ -64,6 +136,12 @@ def known_stacks(root: Path) -> list[str]:
 
 def _read_yaml(path: Path) -> Any:
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise StackFileError(
+                f"{path.name}: {size:,} bytes, more than a stack file can need ({MAX_YAML_BYTES:,}); "
+                "fix: check it is the right file, and keep only the settings"
+            )
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StackFileError(f"{path.name}: cannot read ({exc.strerror})") from None
@@ -71,10 +149,18 @@ def _read_yaml(path: Path) -> Any:
         raise StackFileError(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
         return parse_yaml(text)
+    except TooLargeError as exc:
+        raise StackFileError(f"{path.name}: {exc}") from None
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        raise StackFileError(
+            f"{path.name}: line {mark.line + 1}, column {mark.column + 1}: {exc.problem}; "
+            "fix: keep one of them"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = (getattr(exc, "problem", None) or str(exc).splitlines()[0])[:200]
         raise StackFileError(
             f"{path.name}:{where}: not valid YAML ({problem}); fix the indentation or quoting"
         ) from None
@@ -168,8 +254,15 @@ def load(root: Path, stack: str, config_path: Path | None = None) -> StackFiles:
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{stack_file.name}: config: expected a mapping of `namespace:key: value`")
+    spelled: dict[str, str] = {}
     for key, value in config.items():
         full = _namespaced(project, key)
+        if full in spelled:
+            raise StackFileError(
+                f"{stack_file.name}: config: {full} is set twice (as `{spelled[full]}` and `{key}`); "
+                "fix: keep one of them"
+            )
+        spelled[full] = str(key)
         value, secret = _strip_secrets(value)
         if secret:
             secrets.add(full)

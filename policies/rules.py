@@ -268,7 +268,8 @@ def iam_no_decrypt_all_keys_validator(resources: list[Any], report: Report) -> N
 # (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html); a trust policy without
 # them lets any pod of any cluster in the account that is associated with the role assume it.
 POD_IDENTITY_TAGS = {
-    "cluster": ("aws:RequestTag/eks-cluster-arn", "aws:RequestTag/eks-cluster-name"),
+    # the ARN, not the name: names repeat across regions and accounts
+    "cluster": ("aws:RequestTag/eks-cluster-arn",),
     "namespace": ("aws:RequestTag/kubernetes-namespace",),
     "service account": ("aws:RequestTag/kubernetes-service-account",),
 }

@@ -55,3 +55,15 @@ def test_ci_runs_the_readme_test_command():
     command = "python3 tasks.py test"
     assert command in README
     assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_first_deploy_creates_the_stack_before_its_secret_and_commits_it_before_the_bootstrap():
+    section = README[README.index("## First deploy") : README.index("### On a laptop")]
+    order = [
+        section.index("pulumi stack init"),
+        section.index("pulumi config set --secret oauthClientSecret"),
+        section.index("git commit"),
+        section.index("pulumi up --stack prod --exclude"),
+        section.index("DATAOPS_RUNNERS=true"),
+    ]
+    assert order == sorted(order)

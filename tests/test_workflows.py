@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -179,7 +180,11 @@ def test_comment_step_creates_the_comment_when_there_is_none(tmp_path):
 def test_comment_step_updates_its_own_comment_found_by_the_marker(tmp_path):
     # the listing's jq filter keeps only comments that start with the marker
     calls, _, _ = run_comment_step(tmp_path, existing="4242\n", fork=False, parity="failure")
-    assert 'select(.body | startswith("<!-- dataops-diff -->"))' in calls[0]
+    # its own: the marker, posted by the workflow's token (a user's comment with the marker is not)
+    assert (
+        'select(.user.login == "github-actions[bot]" and (.body | startswith("<!-- dataops-diff -->")))'
+        in calls[0]
+    )
     assert calls[-1] == "api --method PATCH repos/o/r/issues/comments/4242 -F body=@comment.md"
     assert not any("POST" in c for c in calls)
 
@@ -239,14 +244,31 @@ def test_only_jobs_that_assume_a_role_get_an_id_token():
 
 
 def cluster_stack(job: dict) -> str | None:
-    """The stack whose cluster the job reaches: a `pulumi up/preview` of a cloud stack, or a
-    sandbox command (sandboxes live on dev's cluster)."""
+    """The stack whose cluster the job reaches: a `pulumi up/preview/destroy` of a cloud stack
+    (through pulumi/actions or the CLI, unless it leaves out every Kubernetes object as the
+    bootstrap does), or a sandbox command (sandboxes live on dev's cluster)."""
     for s in pulumi_steps(job):
         if "with" in s:  # a bare pulumi/actions step only installs the CLI
             return s["with"]["stack-name"]
-    if any("dataops sandbox" in s.get("run", "") for s in steps(job)):
-        return "dev"
+    for s in steps(job):
+        command = s.get("run", "")
+        if re.search(r"pulumi (up|preview|destroy|refresh)\b", command) and "**kubernetes:**" not in command:
+            found = re.search(r"--stack\s+\"?([\w${}.-]+)", command)
+            return found.group(1) if found else "?"
+        if "dataops sandbox" in command:
+            return "dev"
     return None
+
+
+def test_a_cli_deploy_on_a_hosted_runner_would_be_caught():
+    job = {"runs-on": "ubuntu-latest", "steps": [{"run": "pulumi up --stack prod --yes"}]}
+    assert cluster_stack(job) == "prod"
+    bootstrap = {
+        "steps": [
+            {"run": "pulumi up --stack prod --exclude 'urn:pulumi:**kubernetes:**' --exclude-dependents"}
+        ]
+    }
+    assert cluster_stack(bootstrap) is None
 
 
 def test_every_job_that_reaches_a_cluster_runs_on_that_stacks_runner(plans):

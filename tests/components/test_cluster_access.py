@@ -12,21 +12,35 @@ WRITES = {"create", "update", "patch", "delete"}
 
 
 def cel(expression: str, request: dict) -> bool:
+    """Evaluate as the API server does: `request`, and `object` (null for a DELETE)."""
     env = celpy.Environment()
-    return bool(env.program(env.compile(expression)).evaluate({"request": celpy.json_to_cel(request)}))
+    activation = {"request": celpy.json_to_cel(request), "object": celpy.json_to_cel(request.get("object"))}
+    return bool(env.program(env.compile(expression)).evaluate(activation))
 
 
 def admission(plan) -> dict:
     return plan.named("cluster-sandbox-namespaces-only").inputs["spec"]
 
 
-def request(resource: str, name: str, namespace: str, groups: list[str], operation: str = "CREATE") -> dict:
+RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted"}
+
+
+def request(
+    resource: str,
+    name: str,
+    namespace: str,
+    groups: list[str],
+    operation: str = "CREATE",
+    labels: dict | None = RESTRICTED,
+) -> dict:
+    meta = {"name": name, **({"labels": labels} if labels is not None else {})}
     return {
         "operation": operation,
         "resource": {"group": "", "version": "v1", "resource": resource},
         "name": name,
         "namespace": namespace,
         "userInfo": {"username": "arn:aws:sts::111122223333:assumed-role/x/s", "groups": groups},
+        "object": None if operation == "DELETE" else {"metadata": meta},
     }
 
 
@@ -58,6 +72,40 @@ SANDBOX = [GROUP, "system:authenticated"]
         (request("resourcequotas", "team-quota", "data-science", SANDBOX, "UPDATE"), "deny"),
         (request("limitranges", "container-defaults", "jupyterhub", SANDBOX, "DELETE"), "deny"),
         (request("limitranges", "container-defaults", "sandbox-demo", SANDBOX), "allow"),
+        # a sandbox namespace that would let privileged pods onto the host's nodes
+        (
+            request(
+                "namespaces",
+                "sandbox-demo",
+                "",
+                SANDBOX,
+                labels={"pod-security.kubernetes.io/enforce": "privileged"},
+            ),
+            "deny",
+        ),
+        (request("namespaces", "sandbox-demo", "", SANDBOX, "UPDATE", labels={}), "deny"),
+        (request("namespaces", "sandbox-demo", "", SANDBOX, labels=None), "deny"),
+        (
+            request(
+                "namespaces",
+                "sandbox-demo",
+                "",
+                SANDBOX,
+                labels=RESTRICTED | {"pod-security.kubernetes.io/enforce-version": "v1.0"},
+            ),
+            "deny",
+        ),
+        (
+            request(
+                "namespaces",
+                "sandbox-demo",
+                "",
+                SANDBOX,
+                "UPDATE",
+                labels=RESTRICTED | {"pod-security.kubernetes.io/enforce-version": "latest"},
+            ),
+            "allow",
+        ),
         # anyone else (the deploy role, an admin) is not this policy's business
         (request("namespaces", "jupyterhub", "", ["system:authenticated"], "DELETE"), "skip"),
         # reads are not admission requests; the policy only sees writes
@@ -89,3 +137,11 @@ def test_every_write_the_cluster_role_grants_is_guarded(plans):
     )
     assert entry.inputs["kubernetesGroups"] == [GROUP]
     assert entry.inputs["principalArn"].endswith(":role/dataops-github-sandbox")
+
+
+def test_the_sandbox_namespace_itself_passes_the_admission_policy(plans, sandbox_plan):
+    """What a sandbox stack really applies: its namespace, as planned, is admitted."""
+    (namespace,) = sandbox_plan.of_type("kubernetes:core/v1:Namespace")
+    meta = namespace.inputs["metadata"]
+    req = request("namespaces", meta["name"], "", SANDBOX, labels=meta["labels"])
+    assert decision(admission(plans["dev"]), req) == "allow"

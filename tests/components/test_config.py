@@ -596,16 +596,47 @@ def test_eks_mode_needs_an_admin_and_team_names_must_be_dns_labels(tmp_path):
     assert sum("dataops-platform:teams" in line for line in lines) == 2
 
 
-def test_secret_values_are_never_parsed_or_echoed(tmp_path):
-    path = tmp_path / "Pulumi.dev.yaml"
-    secret = '  dataops-platform:kubeconfig: {"apiVersion": "v1", "token": "s3cr3t-token"}\n'
-    path.write_text(DEV + secret + "  dataops-platform:cluster: {mode: existing}\n")
-    _, cfg = load_config("dev", ROOT, path)  # a JSON kubeconfig is a kubeconfig, not a mapping to validate
-    assert "s3cr3t-token" in cfg.kubeconfig.get_secret_value() and "s3cr3t-token" not in repr(cfg)
-    path.write_text(DEV + secret + "  dataops-platform:cluster: {mode: existing, kubernetesVersion: 9}\n")
-    with pytest.raises(PlanError) as info:
-        load_config("dev", ROOT, path)
-    assert "s3cr3t-token" not in "\n".join(info.value.lines)
+def _validate(raw_stack: dict, secret_keys: tuple[str, ...]):
+    from components.config import Source, validate
+
+    raw = {"aws:region": "eu-west-1", "dataops-platform:owner": "o", "dataops-platform:costCenter": "c"}
+    raw |= {f"dataops-platform:{k}": v for k, v in raw_stack.items()}
+    return validate(
+        raw,
+        project="dataops-platform",
+        stack="dev",
+        source=Source("Pulumi.dev.yaml", {}),
+        secret_keys=[f"dataops-platform:{k}" for k in secret_keys],
+    )
+
+
+EXISTING = {
+    "environment": "dev",
+    "deletionProtection": "false",
+    "lake": '{"role": "consumer", "ownerStack": "prod"}',
+    "notebooks": '{"enabled": false}',
+}
+
+
+def test_secret_values_are_never_parsed_or_echoed():
+    # as the Pulumi CLI hands a decrypted secret to the program: a JSON kubeconfig stays text
+    kubeconfig = '{"apiVersion": "v1", "token": "s3cr3t-token"}'
+    cfg = _validate(EXISTING | {"kubeconfig": kubeconfig, "cluster": '{"mode": "existing"}'}, ("kubeconfig",))
+    assert cfg.kubeconfig.get_secret_value() == kubeconfig and "s3cr3t-token" not in repr(cfg)
+    with pytest.raises(ConfigError) as info:
+        _validate(
+            EXISTING | {"kubeconfig": kubeconfig, "cluster": '{"mode": "existing", "kubernetesVersion": 9}'},
+            ("kubeconfig",),
+        )
+    assert "s3cr3t-token" not in str(info.value)
+
+
+@pytest.mark.parametrize("key", ["kubeconfig", "oauthClientSecret"])
+def test_a_secret_in_plain_text_is_refused_and_not_echoed(tmp_path, key):
+    text = DEV + f'  dataops-platform:{key}: "s3cr3t-value"\n'
+    line = only(problems(tmp_path, "dev", text), f"dataops-platform:{key}")
+    assert "plain text" in line and f"pulumi config set --secret {key}" in line
+    assert "s3cr3t-value" not in line
 
 
 def test_trusted_principals_must_be_roles_not_whole_accounts(tmp_path):

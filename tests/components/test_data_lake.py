@@ -157,8 +157,9 @@ def test_lake_outputs_are_what_consumers_read(everything):
 
 
 def test_unprotected_owner_is_not_protected(plan_with):
+    # planned as the project's one owner stack (prod), with an environment that allows teardown
     plan = plan_with(
-        "dev",
+        "prod",
         """
         config:
           dataops-platform:environment: dev

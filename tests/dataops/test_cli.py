@@ -111,7 +111,14 @@ def test_cluster_and_image_mistakes_exit_2_naming_the_key(tmp_path, extra, key):
     path.write_text(
         "config:\n  dataops-platform:environment: test\n  dataops-platform:deletionProtection: false\n"
         "  dataops-platform:lake: {role: consumer, ownerStack: prod}\n"
-        "  dataops-platform:image: {digest: 'sha256:" + "a" * 64 + "'}\n  " + extra + "\n"
+        + (
+            ""
+            if "dataops-platform:image:" in extra
+            else "  dataops-platform:image: {digest: 'sha256:" + "a" * 64 + "'}\n"
+        )
+        + "  "
+        + extra
+        + "\n"
     )
     assert_user_error(
         run("plan", "--stack", "test", "--config", str(path)), f"Pulumi.test.yaml: dataops-platform:{key} = "

@@ -292,7 +292,7 @@ def _trust_case(edit):
                     or s["Condition"]["StringEquals"].pop("aws:RequestTag/eks-cluster-arn")
                 )
             ),
-            [],
+            ["cluster"],
         ),
         ("no TagSession", _trust_case(lambda s: s.update(Action="sts:AssumeRole")), ["sts:TagSession"]),
         (
