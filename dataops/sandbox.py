@@ -120,8 +120,8 @@ class Rendered:
 def render(root: Path, name: str, owner: str, ttl: str | None, now: datetime) -> Rendered:
     """The new sandbox's config from the template, checked by the same loading and validation
     as `pulumi up` and the offline plan use; PlanError lists every problem."""
-    from components.config import ConfigError, validate
     from dataops import stack_files
+    from dataops.plan import load_config
 
     stack = check_name(name)
     if not owner.strip():
@@ -138,20 +138,10 @@ def render(root: Path, name: str, owner: str, ttl: str | None, now: datetime) ->
         path = Path(tmp) / f"Pulumi.{stack}.yaml"
         path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         try:
-            files = stack_files.load(root, stack, path)
-            validate(
-                files.raw,
-                project=files.project,
-                stack=stack,
-                source=files.source,
-                offline=True,
-                secret_keys=files.secret_keys,
-            )
-        except stack_files.StackFileError as exc:
-            raise PlanError([str(exc)]) from None
-        except ConfigError as exc:
+            load_config(stack, root, path)
+        except PlanError as exc:
             raise PlanError(
-                [str(p).replace(path.name, f"{TEMPLATE} (as {stack})", 1) for p in exc.problems]
+                [line.replace(path.name, f"{TEMPLATE} (as {stack})", 1) for line in exc.lines]
             ) from None
     flat = {k: stack_files.to_cli_string(v) for k, v in document["config"].items()}
     return Rendered(stack, document, flat, box["expiresAt"])
