@@ -297,8 +297,12 @@ def parser() -> argparse.ArgumentParser:
     policy.add_argument("--config", help="read this file instead of Pulumi.<stack>.yaml")
     policy.set_defaults(func=cmd_policy)
 
-    verify = sub.add_parser("verify", help="check the deployed data lake through the AWS API")
-    verify.add_argument("--stack", required=True, help="the stack that owns the lake, e.g. prod")
+    verify = sub.add_parser("verify", help="check a deployed stack's buckets through the AWS API")
+    verify.add_argument(
+        "--stack",
+        required=True,
+        help="prod (the lake), or a stack with a workspace, e.g. dev or sandbox-alice",
+    )
     verify.add_argument("--outputs", help="a file written by `pulumi stack output --json` (default: run it)")
     verify.add_argument("--endpoint-url", help="S3 endpoint (default: AWS_ENDPOINT_URL or AWS)")
     verify.add_argument(
