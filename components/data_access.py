@@ -162,9 +162,12 @@ class DataAccess(pulumi.ComponentResource):
         ).apply(lambda v: {**v[0], **({WORKSPACE_VARIABLE: v[1]} if v[1] else {})})
 
     def exported(self) -> pulumi.Output[dict]:
-        """The `access` stack output."""
+        """The `access` stack output. The workspace's key and the bucket its access logs go to are
+        what `verify` checks the workspace against (null without a workspace)."""
         return pulumi.Output.all(
             roleArn=self.role.arn,
             roleName=self.role.name,
             workspaceBucket=self.workspace.bucket_name if self.workspace else None,
+            workspaceKeyArn=self.workspace_key.arn if self.workspace_key else None,
+            accessLogBucket=self._lake.access_log_bucket if self.workspace else None,
         )

@@ -73,6 +73,7 @@ class GovernedDataLake(pulumi.ComponentResource):
         # A protected component protects itself as well as every resource in it.
         protection = pulumi.ResourceOptions(protect=args.protect, retain_on_delete=args.protect)
         super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, protection))
+        self._object_lock = args.object_lock
         protect = args.protect
         child = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
         skip = frozenset(args.unsupported or {})
@@ -181,12 +182,15 @@ class GovernedDataLake(pulumi.ComponentResource):
         )
 
     def exported(self) -> pulumi.Output[dict]:
-        """The `lake` stack output consumer stacks read (see LakeRef.from_stack_output)."""
+        """The `lake` stack output consumer stacks read (see LakeRef.from_stack_output). `objectLock`
+        (null when not configured) is for `verify`, which checks every zone bucket against it."""
+        lock = self._object_lock
+        object_lock = {"mode": lock.mode, "retentionDays": lock.retention_days} if lock else None
         return pulumi.Output.all(
             zones=self.ref.zones,
             kmsKeyArn=self.key.arn,
             accessLogBucket=self.access_logs.bucket_name,
-        ).apply(lambda v: {**v, "region": self.ref.region})
+        ).apply(lambda v: {**v, "region": self.ref.region, "objectLock": object_lock})
 
     def grant_read(
         self, role: aws.iam.Role, zone: str, prefix: str = "", *, parent: pulumi.Resource

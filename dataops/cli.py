@@ -193,10 +193,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             return 0
     except BackendError as exc:
         raise PlanError([str(exc)]) from None
+    # What may be destroyed is judged by the names the template gives sandboxes.
+    scheme = sandbox.naming_scheme(args.root)
     if stack is not None:
-        outcomes = [sandbox.destroy_one(backend, stack, act=args.yes)]
+        outcomes = [
+            sandbox.destroy_one(backend, stack, act=args.yes, scheme=scheme, missing_ok=args.missing_ok)
+        ]
     else:
-        outcomes = sandbox.reap(backend, now, act=args.yes, older_than=older, owner=args.owner)
+        outcomes = sandbox.reap(backend, now, act=args.yes, scheme=scheme, older_than=older, owner=args.owner)
     print(sandbox.render_outcomes(outcomes, args.format, act=args.yes))
     return 1 if any(o.result in ("refused", "failed") for o in outcomes) else 0
 
@@ -297,8 +301,12 @@ def parser() -> argparse.ArgumentParser:
     policy.add_argument("--config", help="read this file instead of Pulumi.<stack>.yaml")
     policy.set_defaults(func=cmd_policy)
 
-    verify = sub.add_parser("verify", help="check the deployed data lake through the AWS API")
-    verify.add_argument("--stack", required=True, help="the stack that owns the lake, e.g. prod")
+    verify = sub.add_parser("verify", help="check a deployed stack's buckets through the AWS API")
+    verify.add_argument(
+        "--stack",
+        required=True,
+        help="prod (the lake), or a stack with a workspace, e.g. dev or sandbox-alice",
+    )
     verify.add_argument("--outputs", help="a file written by `pulumi stack output --json` (default: run it)")
     verify.add_argument("--endpoint-url", help="S3 endpoint (default: AWS_ENDPOINT_URL or AWS)")
     verify.add_argument(
@@ -348,6 +356,11 @@ def parser() -> argparse.ArgumentParser:
         cmd = actions.add_parser(action, help=text)
         if action == "destroy":
             cmd.add_argument("name", help="the sandbox, e.g. alice or sandbox-alice")
+            cmd.add_argument(
+                "--missing-ok",
+                action="store_true",
+                help="a sandbox that does not exist is not an error (e.g. when a pull request closes)",
+            )
         else:
             cmd.add_argument("--older-than", help="only sandboxes older than this, e.g. 7d")
             cmd.add_argument("--owner", help="only this owner's sandboxes")

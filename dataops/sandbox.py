@@ -4,9 +4,13 @@ an ops team can run unattended.
 A sandbox is the stack `sandbox-<name>`, made from `sandboxes/template.yaml`. Before anything is
 destroyed, `check_destroyable` must find that the stack is a sandbox, that nothing in it is
 protected, and that every resource the destroy would delete belongs to this sandbox alone: its
-namespace on the host cluster, its own role, key and scratch bucket (by their tags and names).
-A refusal is reported and the sandbox is left as it is. `reap` is a dry run unless `--yes`,
-continues past a sandbox that fails, and can be run again at any time.
+namespace on the host cluster and the objects in it, and its own role, key and scratch bucket.
+Those must carry the sandbox's tags *and* the physical names (and ARNs) `create` gives them
+(`Scheme`): tags are only what the state says, so a resource tagged as the sandbox's but named
+like the lake's is refused all the same. A refusal names each offending resource and why, and
+leaves the whole sandbox as it is; the reaper goes on with the next sandbox, which it checks on
+its own. `reap` is a dry run unless `--yes`, continues past a sandbox that fails, and can be run
+again at any time. `destroy` of a sandbox that does not exist fails unless `missing_ok`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,7 +53,10 @@ NAMESPACED_KINDS = {
     "kubernetes:core/v1:ResourceQuota",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 }
-OWN_BY_TAGS = {"aws:s3/bucket:Bucket", "aws:iam/role:Role", "aws:kms/key:Key"}
+BUCKET = "aws:s3/bucket:Bucket"
+ROLE = "aws:iam/role:Role"
+KEY = "aws:kms/key:Key"
+OWN_BY_TAGS = {BUCKET, ROLE, KEY}
 BUCKET_SETTINGS = "aws:s3/"
 HARMLESS = ("pulumi:providers:", "random:index/")
 
@@ -115,6 +123,8 @@ class Rendered:
     config: dict[str, str]
     """The same config as the Pulumi CLI stores it (objects as JSON text)."""
     expires_at: str
+    name_prefix: str
+    region: str
 
 
 def render(root: Path, name: str, owner: str, ttl: str | None, now: datetime) -> Rendered:
@@ -138,13 +148,13 @@ def render(root: Path, name: str, owner: str, ttl: str | None, now: datetime) ->
         path = Path(tmp) / f"Pulumi.{stack}.yaml"
         path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         try:
-            load_config(stack, root, path)
+            cfg = load_config(stack, root, path)[1]
         except PlanError as exc:
             raise PlanError(
                 [line.replace(path.name, f"{TEMPLATE} (as {stack})", 1) for line in exc.lines]
             ) from None
     flat = {k: stack_files.to_cli_string(v) for k, v in document["config"].items()}
-    return Rendered(stack, document, flat, box["expiresAt"])
+    return Rendered(stack, document, flat, box["expiresAt"], cfg.name_prefix, cfg.region)
 
 
 def create(backend: Backend, sandbox: Rendered, *, preview: bool) -> str:
@@ -300,13 +310,92 @@ def _duration(delta: timedelta | None) -> str:
 
 # -- safety -------------------------------------------------------------------------------------
 
+# The names `create` gives a sandbox's AWS resources, from `<namePrefix>-sandbox-<name>`
+# (components/data_access.py: the role `<it>-data-access`, the key described `<it> workspace`, the
+# bucket `<it>-workspace-<account>-<region>`). Written out here rather than imported, because that
+# module loads the Pulumi SDK; test_the_sandbox_plan_passes_its_own_destroy_check fails if the two
+# drift apart.
+ROLE_SUFFIX = "-data-access"
+KEY_DESCRIPTION = "{physical} workspace"
+BUCKET_NAME = r"{physical}-workspace-\d{{12}}-{region}"
+PARTITION = r"arn:aws[a-z-]*"
 
-def check_destroyable(stack: str, resources: list[StateResource], targets: list[str]) -> list[str]:
+
+@dataclass(frozen=True)
+class Scheme:
+    """How `create` names every sandbox's resources: the template's name prefix and region (with
+    Pulumi.yaml's defaults), the same for all sandboxes. Read from the template the reaper runs
+    with, so a sandbox made before the template changed its prefix or region is refused, not
+    guessed at."""
+
+    name_prefix: str
+    region: str
+
+    def names(self, stack: str) -> Names:
+        return Names(stack, f"{self.name_prefix}-{stack}", self.region)
+
+
+@dataclass(frozen=True)
+class Names:
+    """The physical names one sandbox's resources may have. KMS key ids are generated, so a key is
+    judged by the description `create` gives it (and an ARN in the sandbox's region); deleting a
+    key only schedules its deletion, which can be cancelled during its waiting period (7 days for
+    a sandbox's own key)."""
+
+    stack: str
+    physical: str
+    """`<namePrefix>-sandbox-<name>`: every AWS name of the sandbox starts with it."""
+    region: str
+
+    @property
+    def role(self) -> str:
+        return self.physical + ROLE_SUFFIX
+
+    @property
+    def key_description(self) -> str:
+        return KEY_DESCRIPTION.format(physical=self.physical)
+
+    @property
+    def bucket_shape(self) -> str:
+        return f"{self.physical}-workspace-<account>-{self.region}"
+
+    def bucket_ok(self, name: str) -> bool:
+        pattern = BUCKET_NAME.format(physical=re.escape(self.physical), region=re.escape(self.region))
+        return re.fullmatch(pattern, name) is not None
+
+    def bucket_arn_ok(self, arn: str) -> bool:
+        match = re.fullmatch(rf"{PARTITION}:s3:::(.+)", arn)
+        return match is not None and self.bucket_ok(match.group(1))
+
+    def role_arn_ok(self, arn: str) -> bool:
+        # No path: a role of the same name under another path is another role.
+        return re.fullmatch(rf"{PARTITION}:iam::\d{{12}}:role/{re.escape(self.role)}", arn) is not None
+
+    def key_arn_ok(self, arn: str) -> bool:
+        return (
+            re.fullmatch(rf"{PARTITION}:kms:{re.escape(self.region)}:\d{{12}}:key/[0-9a-f-]+", arn)
+            is not None
+        )
+
+
+def naming_scheme(root: Path) -> Scheme:
+    """The naming scheme of sandboxes, from the template as `create` renders it (the reaper has no
+    stack files); PlanError if the template is broken, because then nothing can be judged."""
+    # Any valid name does: neither the prefix nor the region depends on it.
+    rendered = render(root, "naming", "naming", None, datetime.now(UTC))
+    return Scheme(rendered.name_prefix, rendered.region)
+
+
+def check_destroyable(
+    stack: str, resources: list[StateResource], targets: list[str], scheme: Scheme
+) -> list[str]:
     """Why `stack` must not be destroyed (empty: it may be). Every managed resource of the state
     (each entry, duplicates of one URN too), and every URN a destroy preview would delete
-    (`targets`), must be this sandbox's own; nothing may be protected or left half-done."""
+    (`targets`), must be this sandbox's own, by tags and by `scheme`'s names; nothing may be
+    protected or left half-done."""
     if not stack.startswith(PREFIX) or not NAME_RE.match(stack):
         return [f"{stack} is not a sandbox stack (sandbox-<name>)"]
+    names = scheme.names(stack)
     reasons = []
     managed = _managed(resources)
     marked = [r for r in managed if _own_tags(r, stack)]
@@ -321,20 +410,13 @@ def check_destroyable(stack: str, resources: list[StateResource], targets: list[
         for r in resources
         if r.pending
     ]
-    buckets = {
-        b
-        for r in managed
-        if r.type == "aws:s3/bucket:Bucket" and _own_tags(r, stack)
-        if isinstance(b := r.inputs.get("bucket"), str)
-    }
-    roles = {
-        n
-        for r in managed
-        if r.type == "aws:iam/role:Role" and _own_tags(r, stack)
-        if isinstance(n := r.inputs.get("name"), str)
-    }
+    # What a bucket setting, role policy or pod identity may be attached to: a bucket or role of
+    # this state that is the sandbox's by tags and by name.
+    own = [r for r in managed if r.type in OWN_BY_TAGS and _not_own(r, names) is None]
+    buckets = {r.inputs["bucket"] for r in own if r.type == BUCKET}
+    roles = {r.inputs["name"] for r in own if r.type == ROLE}
     for r in managed:
-        if (why := _foreign(r, stack, buckets, roles)) is not None:
+        if (why := _foreign(r, names, buckets, roles)) is not None:
             reasons.append(f"{r.urn}: {why}")
     by_urn = {r.urn: r for r in resources}
     for urn in dict.fromkeys(targets):
@@ -355,8 +437,45 @@ def _own_tags(r: StateResource, stack: str) -> bool:
     return _tags(r).get("stack") == stack and _tags(r).get("environment") == "sandbox"
 
 
-def _foreign(r: StateResource, stack: str, buckets: set[str], roles: set[str]) -> str | None:
+def _not_own(r: StateResource, names: Names) -> str | None:
+    """Why a bucket, role or key is not the sandbox's: its tags, its names or its ARN (None: it
+    is). Both must hold: tags say what the state claims, the name is what would be deleted."""
+    why = [] if _own_tags(r, names.stack) else [f"tagged stack={_tags(r).get('stack')!r}, not {names.stack}"]
+    if r.type == BUCKET:
+        misnamed = _misnamed(r, "bucket", names.bucket_ok, names.bucket_shape, names.bucket_arn_ok)
+    elif r.type == ROLE:
+        misnamed = _misnamed(r, "name", lambda n: n == names.role, names.role, names.role_arn_ok)
+    else:
+        misnamed = _misnamed(
+            r, "description", lambda d: d == names.key_description, names.key_description, names.key_arn_ok
+        )
+    why += [misnamed] if misnamed else []
+    return "; ".join(why) or None
+
+
+def _misnamed(
+    r: StateResource, key: str, name_ok: Callable[[str], bool], expected: str, arn_ok: Callable[[str], bool]
+) -> str | None:
+    """Why the name the state records for `r` (as declared, and as created when recorded) or its
+    ARN is not the sandbox's, or None."""
+    recorded = [r.inputs.get(key), *([r.outputs[key]] if key in r.outputs else [])]
+    for value in recorded:
+        if not (isinstance(value, str) and name_ok(value)):
+            return f"{key} {_shown(value)} is not the sandbox's ({expected})"
+    arn = r.outputs.get("arn")
+    if arn is not None and not (isinstance(arn, str) and arn_ok(arn)):
+        return f"ARN {_shown(arn)} is not the sandbox's"
+    return None
+
+
+def _shown(value: Any) -> str:
+    # A secret's ciphertext, or a structure, is neither a name nor worth printing.
+    return repr(value) if isinstance(value, str) else "(none)" if value is None else "(not text)"
+
+
+def _foreign(r: StateResource, names: Names, buckets: set[str], roles: set[str]) -> str | None:
     """Why deleting `r` would reach outside the sandbox, or None."""
+    stack = names.stack
     if r.external:
         return "a read resource (it belongs to another stack) would be deleted"
     if r.type.startswith(HARMLESS) or not r.custom:
@@ -369,22 +488,24 @@ def _foreign(r: StateResource, stack: str, buckets: set[str], roles: set[str]) -
         namespace = meta.get("namespace")
         return None if namespace == stack else f"in namespace {namespace!r}, not the sandbox's ({stack})"
     if r.type in OWN_BY_TAGS:
-        return None if _own_tags(r, stack) else f"tagged stack={_tags(r).get('stack')!r}, not {stack}"
+        return _not_own(r, names)
     if r.type.startswith(BUCKET_SETTINGS):
         bucket = r.inputs.get("bucket")
         return (
             None
             if isinstance(bucket, str) and bucket in buckets
-            else f"bucket {bucket!r} is not the sandbox's"
+            else f"bucket {_shown(bucket)} is not the sandbox's"
         )
     if r.type == "aws:iam/rolePolicy:RolePolicy":
         role = r.inputs.get("role")
-        return None if isinstance(role, str) and role in roles else f"role {role!r} is not the sandbox's"
+        return (
+            None if isinstance(role, str) and role in roles else f"role {_shown(role)} is not the sandbox's"
+        )
     if r.type == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
-        role = str(r.inputs.get("roleArn", "")).rsplit("/", 1)[-1]
-        if r.inputs.get("namespace") == stack and role in roles:
+        arn, namespace = r.inputs.get("roleArn"), r.inputs.get("namespace")
+        if namespace == stack and isinstance(arn, str) and names.role_arn_ok(arn) and names.role in roles:
             return None
-        return f"associates namespace {r.inputs.get('namespace')!r} with role {role!r}"
+        return f"associates namespace {namespace!r} with role {_shown(arn)}, not {stack} with {names.role}"
     return f"a {r.type} is not part of any sandbox"
 
 
@@ -408,15 +529,26 @@ def _managed(resources: list[StateResource]) -> list[StateResource]:
     ]
 
 
-def destroy_one(backend: Backend, stack: str, *, act: bool) -> Outcome:
+def destroy_one(
+    backend: Backend, stack: str, *, act: bool, scheme: Scheme, missing_ok: bool = True
+) -> Outcome:
     """Check, then (with `act`) destroy exactly the checked resources and remove the stack once
-    nothing managed is left. Safe to repeat: a sandbox whose resources are gone is only removed."""
+    nothing managed is left. Safe to repeat: a sandbox whose resources are gone is only removed.
+    A sandbox that does not exist is `absent` with `missing_ok`, else a failure: a mistyped name
+    must not look like a successful teardown."""
     try:
         if not any(info.name == stack for info in backend.stacks()):
-            return Outcome(stack, "absent", "no such sandbox (already removed?)")
+            if missing_ok:
+                return Outcome(stack, "absent", "no such sandbox (already removed?)")
+            return Outcome(
+                stack,
+                "failed",
+                "no such sandbox; fix: check the name with `sandbox list`, or pass --missing-ok "
+                "when it may be gone already",
+            )
         resources = backend.state(stack)
         targets = backend.destroy_targets(stack)
-        reasons = check_destroyable(stack, resources, targets)
+        reasons = check_destroyable(stack, resources, targets, scheme)
     except BackendError as exc:
         return Outcome(stack, "failed", str(exc))
     if reasons:
@@ -485,21 +617,25 @@ def reap(
     now: datetime,
     *,
     act: bool,
+    scheme: Scheme,
     older_than: timedelta | None = None,
     owner: str | None = None,
 ) -> list[Outcome]:
+    """Destroy (with `act`) the sandboxes `select` chooses. A refused sandbox is left whole and
+    the run goes on: every sandbox is checked in full on its own, so stopping the run would only
+    keep the other expired sandboxes (and their cost) alive, and protect nothing."""
     try:
         items = sandboxes(backend)
     except BackendError as exc:
         raise PlanError([str(exc)]) from None
     chosen, kept = select(items, now, older_than=older_than, owner=owner)
-    return [*(_guarded(backend, s.stack, act) for s in chosen), *kept]
+    return [*(_guarded(backend, s.stack, act, scheme) for s in chosen), *kept]
 
 
-def _guarded(backend: Backend, stack: str, act: bool) -> Outcome:
+def _guarded(backend: Backend, stack: str, act: bool, scheme: Scheme) -> Outcome:
     """One sandbox's outcome; an unexpected error fails this sandbox, not the whole run."""
     try:
-        return destroy_one(backend, stack, act=act)
+        return destroy_one(backend, stack, act=act, scheme=scheme)
     except Exception as exc:  # an unattended reaper continues with the next sandbox
         return Outcome(stack, "failed", f"unexpected error: {type(exc).__name__}: {exc}")
 

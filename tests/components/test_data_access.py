@@ -71,6 +71,10 @@ def test_workspace_is_governed_with_its_own_key_and_logs_to_the_lake_log_bucket(
     assert workspace_key_arn != prod.outputs["lake"]["kmsKeyArn"]
     assert kms_bucket_findings(plan, bucket, workspace_key_arn) == []
     log_bucket = next(b for b in prod.of_type(BUCKET) if b.name == "lake-access-logs-bucket")
+    # What `verify` checks the workspace against.
+    access = plan.outputs["access"]
+    assert access["workspaceKeyArn"] == workspace_key_arn
+    assert access["accessLogBucket"] == log_bucket.inputs["bucket"]
     # the log bucket lives in the prod plan; check its policy accepts this workspace's logs
     merged = Plan(
         plan.project, plan.stack, plan.resources + prod.descendants(log_bucket.parent), plan.outputs
@@ -136,3 +140,13 @@ def test_sandbox_scratch_is_governed_like_every_workspace(sandbox_plan):
     (bucket,) = plan.of_type(BUCKET)
     key_arn = grants(plan)["workspace"]["Statement"][-1]["Resource"]
     assert kms_bucket_findings(plan, bucket, key_arn) == []
+    # A sandbox exports what `verify --stack sandbox-NAME` checks its scratch bucket against.
+    access = plan.outputs["access"]
+    assert (access["workspaceBucket"], access["workspaceKeyArn"]) == (bucket.inputs["bucket"], key_arn)
+    assert access["accessLogBucket"] == "dataops-prod-access-logs-111122223333-eu-west-1"
+
+
+def test_a_stack_without_a_workspace_exports_none_of_its_parts(plans):
+    access = plans["prod"].outputs["access"]
+    assert access["workspaceBucket"] is access["workspaceKeyArn"] is access["accessLogBucket"] is None
+    assert access["roleName"] == "dataops-prod-data-access"

@@ -151,9 +151,16 @@ def test_logging_waits_for_the_log_bucket_policy(everything):
 
 def test_lake_outputs_are_what_consumers_read(everything):
     lake = everything.outputs["lake"]
-    assert set(lake) == {"zones", "kmsKeyArn", "accessLogBucket", "region"}
+    assert set(lake) == {"zones", "kmsKeyArn", "accessLogBucket", "region", "objectLock"}
     assert set(lake["zones"]["raw"]) == {"bucket", "arn", "glueDatabase"}
     assert lake["kmsKeyArn"].startswith("arn:aws:kms:eu-west-1:111122223333:key/")
+    # What `verify` checks every zone bucket against, as the stack file sets it.
+    assert lake["objectLock"] == {"mode": "COMPLIANCE", "retentionDays": 7}
+
+
+def test_lake_output_says_when_there_is_no_object_lock(plans):
+    assert plans["prod"].outputs["lake"]["objectLock"] == {"mode": "GOVERNANCE", "retentionDays": 30}
+    assert plans["local"].outputs["lake"]["objectLock"] is None
 
 
 def test_unprotected_owner_is_not_protected(plan_with):

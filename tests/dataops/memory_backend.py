@@ -1,8 +1,10 @@
 """An in-memory Pulumi backend with the interface of `dataops.sandbox_backend.Backend`: what the
 sandbox commands' selection and safety logic is tested against (the Automation API adapter
 itself needs the Pulumi CLI). It behaves like the real thing where the logic depends on it:
-`remove` refuses a stack that still has resources, `destroy` deletes only what the stack
-manages (never read resources), and any operation can be made to fail for one stack.
+a deployed resource's state records what the cloud made (its physical name and ARN, as the
+offline fake cloud answers), `remove` refuses a stack that still has resources, `destroy`
+deletes only what the stack manages (never read resources), and any operation can be made to
+fail for one stack.
 """
 
 from __future__ import annotations
@@ -11,16 +13,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from pulumi.runtime import MockResourceArgs
+
+from dataops.fake_cloud import FakeCloud
 from dataops.plan import Plan
 from dataops.sandbox_backend import BackendError, StackInfo, StateResource
 
+REGION = "eu-west-1"  # every shipped stack's (Pulumi.yaml)
+
 
 def state_of(plan: Plan) -> list[StateResource]:
-    """A plan as the checkpoint a successful `pulumi up` of it would leave."""
+    """A plan as the checkpoint a successful `pulumi up` of it would leave: the stack's outputs on
+    its root, and on every cloud resource what the cloud made of its inputs."""
+    cloud = FakeCloud(plan.stack, REGION)
     out = []
     for r in plan.resources:
-        outputs = plan.outputs if r.type == "pulumi:pulumi:Stack" else {}
         external = r.type == "pulumi:pulumi:StackReference"  # reads are external in the checkpoint
+        if r.type == "pulumi:pulumi:Stack":
+            outputs = plan.outputs
+        elif r.custom and not r.type.startswith("pulumi:"):
+            outputs = cloud.new_resource(MockResourceArgs(r.type, r.name, r.inputs, r.provider, "", True))[1]
+        else:
+            outputs = {}
         out.append(
             StateResource(
                 r.urn,
