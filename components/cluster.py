@@ -14,18 +14,18 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import cluster_access
+from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.config import ExistingCluster, NodeGroup, StackConfig
+from components.load_balancer_controller import LoadBalancerController, LoadBalancerControllerArgs
 from components.network import Network, NetworkArgs
+from components.node_pools import POOL_LABEL, USER_LABEL, USER_TAINT, Pool, node_groups
+from components.policy_engine import PolicyEngine, PolicyEngineArgs
 from components.workload_identity import WorkloadIdentity, pod_identity_trust, service_trust
 
 TYPE = "dataops:index:Cluster"
 
-# Labels and taint of the notebook node group: the Zero to JupyterHub chart schedules user
-# pods onto nodes labelled for users and tolerates this taint, so nothing else lands there.
-NOTEBOOK_NODE_LABEL = {"hub.jupyter.org/node-purpose": "user"}
-NOTEBOOK_NODE_TAINT = {"key": "hub.jupyter.org/dedicated", "value": "user", "effect": "NO_SCHEDULE"}
-POOL_LABEL = "dataops.io/pool"
 STORAGE_CLASS = "gp3-encrypted"
+PLATFORM_LABELS = {"app.kubernetes.io/part-of": "dataops-platform"}
 
 MANAGED = "arn:{partition}:iam::aws:policy/{name}"
 API_PORT = 443
@@ -57,6 +57,9 @@ class ClusterArgs:
     service_cidr: str | None = None
     system_nodes: NodeGroup | None = None
     notebook_nodes: NodeGroup | None = None
+    gpu_nodes: NodeGroup | None = None
+    """Only where notebooks have GPU profiles."""
+    interface_endpoints: bool = False
     protect: bool = False
     existing: ExistingCluster | None = None
     kubeconfig: pulumi.Input[str] | None = None
@@ -100,6 +103,8 @@ class ClusterArgs:
             service_cidr=c.network.service_cidr,
             system_nodes=c.system_nodes,
             notebook_nodes=c.notebook_nodes,
+            gpu_nodes=c.gpu_nodes if cfg.notebooks.gpu else None,
+            interface_endpoints=c.network.interface_endpoints,
             protect=cfg.protected,
             existing=c.existing,
             kubeconfig=(
@@ -125,6 +130,8 @@ class Cluster(pulumi.ComponentResource):
     """The VPC, in `eks` mode."""
     node_role: aws.iam.Role | None = None
     """The node role: pulls images and joins the cluster, nothing else (no data access)."""
+    ingress_controller: pulumi.Resource | None = None
+    """eks mode: the load balancer controller's chart, which an Ingress waits for."""
     api_security_group: aws.ec2.SecurityGroup | None = None
     """On the control plane's network interfaces: who may reach the private API endpoint on 443."""
     ready: list[pulumi.Resource]
@@ -228,6 +235,7 @@ class Cluster(pulumi.ComponentResource):
                 nat_per_az=args.nat_per_az,
                 cluster_name=args.name,
                 tags=args.tags,
+                interface_endpoints=args.interface_endpoints,
             ),
             opts=child,
         )
@@ -376,73 +384,42 @@ class Cluster(pulumi.ComponentResource):
             )
 
         pod_identity_agent = addon("eks-pod-identity-agent")
-        # Network-policy enforcement in the VPC CNI makes the namespaces' NetworkPolicies real.
+        # Calico enforces the NetworkPolicies (components/policy_engine.py): the CNI's own agent
+        # must be off, and the CNI annotates pod IPs so Calico learns them at once.
         cni = addon(
             "vpc-cni",
-            config={"enableNetworkPolicy": "true"},
+            config={"enableNetworkPolicy": "false", "env": {"ANNOTATE_POD_IP": "true"}},
             identity=("aws-node", addon_role("vpc-cni", "aws-node", "AmazonEKS_CNI_Policy")),
             after=[pod_identity_agent],
         )
         kube_proxy = addon("kube-proxy")
 
-        groups = []
-        for pool, spec, labels, taints in (
-            ("system", args.system_nodes, {}, []),
-            ("notebooks", args.notebook_nodes, NOTEBOOK_NODE_LABEL, [NOTEBOOK_NODE_TAINT]),
-        ):
-            assert spec is not None
-            # Hop limit 1 keeps pods (one hop further away) off the node's instance credentials.
-            template = aws.ec2.LaunchTemplate(
-                f"{name}-{pool}-template",
-                description=f"{args.name} {pool} nodes: IMDSv2 only, hop limit 1, encrypted gp3 root volume",
-                metadata_options={
-                    "http_endpoint": "enabled",
-                    "http_tokens": "required",
-                    "http_put_response_hop_limit": 1,
-                },
-                block_device_mappings=[
-                    {
-                        "device_name": "/dev/xvda",
-                        "ebs": {
-                            "volume_size": spec.disk_size_gib,
-                            "volume_type": "gp3",
-                            "encrypted": "true",
-                            "delete_on_termination": "true",
-                        },
-                    }
-                ],
-                tag_specifications=[{"resource_type": "instance", "tags": args.tags}],
-                tags=args.tags,
-                opts=child,
-            )
-            groups.append(
-                aws.eks.NodeGroup(
-                    f"{name}-{pool}-nodes",
-                    cluster_name=cluster_name,
-                    node_group_name=f"{pool}",
-                    node_role_arn=self.node_role.arn,
-                    subnet_ids=self.network.private_subnet_ids,
-                    ami_type="AL2023_x86_64_STANDARD",
-                    instance_types=spec.instance_types,
-                    capacity_type=spec.capacity_type,
-                    scaling_config={
-                        "min_size": spec.min_size,
-                        "desired_size": spec.desired_size,
-                        "max_size": spec.max_size,
-                    },
-                    launch_template={"id": template.id, "version": template.latest_version.apply(str)},
-                    labels={POOL_LABEL: pool, **labels},
-                    taints=taints or None,
-                    update_config={"max_unavailable": 1},
-                    tags=args.tags,
-                    opts=pulumi.ResourceOptions(
-                        parent=self,
-                        depends_on=[*node_policies, cni, kube_proxy],
-                        # the autoscaler owns the size once running
-                        ignore_changes=["scalingConfig.desiredSize"],
-                    ),
+        pools = [
+            Pool("system", args.system_nodes),
+            Pool("notebooks", args.notebook_nodes, per_zone=True, labels=USER_LABEL, taints=[USER_TAINT]),
+        ]
+        if args.gpu_nodes is not None:
+            pools.append(
+                Pool(
+                    "gpu",
+                    args.gpu_nodes,
+                    ami_type="AL2023_x86_64_NVIDIA",
+                    per_zone=True,
+                    labels=USER_LABEL,
+                    taints=[USER_TAINT],
                 )
             )
+        groups = node_groups(
+            name,
+            args.name,
+            cluster_name,
+            self.node_role.arn,
+            self.network.private_subnet_ids,
+            pools,
+            args.tags,
+            parent=self,
+            after=[*node_policies, cni, kube_proxy],
+        )
 
         coredns = addon("coredns", after=groups)
         ebs = addon(
@@ -481,12 +458,53 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs]),
         )
         if args.sandbox_role:
-            cluster_access.sandbox_hosting(
-                name, {"app.kubernetes.io/part-of": "dataops-platform"}, provider=self.provider, parent=self
-            )
+            cluster_access.sandbox_hosting(name, PLATFORM_LABELS, provider=self.provider, parent=self)
+        system = {POOL_LABEL: "system"}
+        policy_engine = PolicyEngine(
+            f"{name}-policy-engine",
+            PolicyEngineArgs(labels=PLATFORM_LABELS),
+            provider=self.provider,
+            opts=child,
+        )
+        controller = LoadBalancerController(
+            f"{name}-load-balancer-controller",
+            LoadBalancerControllerArgs(
+                cluster_name=cluster_name,
+                cluster_arn=self.eks.arn,
+                vpc_id=self.network.vpc.id,
+                region=region,
+                tags=args.tags,
+                node_selector=system,
+            ),
+            provider=self.provider,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=groups),
+        )
+        autoscaler = ClusterAutoscaler(
+            f"{name}-autoscaler",
+            ClusterAutoscalerArgs(
+                cluster_name=cluster_name,
+                cluster_arn=self.eks.arn,
+                kubernetes_version=args.kubernetes_version,
+                region=region,
+                tags=args.tags,
+                node_selector=system,
+            ),
+            provider=self.provider,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=groups),
+        )
+        self.ingress_controller = controller.chart
         self.storage_class = STORAGE_CLASS
-        # Workloads (the hub's Helm release) wait for nodes, DNS and storage, not just the API.
-        self.ready = [*groups, coredns, ebs, storage_class]
+        # Workloads (the hub's Helm release) wait for nodes, DNS, storage, the policy engine that
+        # makes their NetworkPolicies hold and the controller that admits their Ingress.
+        self.ready = [
+            *groups,
+            coredns,
+            ebs,
+            storage_class,
+            policy_engine.operator,
+            controller.chart,
+            autoscaler.chart,
+        ]
         self.identity = WorkloadIdentity(
             mode="pod-identity",
             cluster_name=cluster_name,

@@ -130,6 +130,15 @@ REPOSITORY_RE = re.compile(r"^([a-z0-9.-]+(:\d+)?/)?[a-z0-9][a-z0-9._/-]*$")
 DNS_LABEL_RE = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
+# What nodes and pods call at volume besides S3 (EKS user guide, "Deploy private clusters with
+# limited internet access", https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html):
+# image manifests and tokens (ECR), credentials (STS; `eks-auth` for EKS Pod Identity, "required"
+# for private clusters: https://docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html)
+# and the VPC CNI's address management (EC2). ECR's image layers come from S3, through the free
+# gateway endpoint.
+INTERFACE_SERVICES = ("ecr.api", "ecr.dkr", "sts", "eks-auth", "ec2")
+
+
 class Network(_Strict):
     vpc_cidr: str = Field(default="10.40.0.0/16", description="VPC address range (private, /16 to /20).")
     availability_zones: int = Field(default=2, ge=2, le=3, description="AZs the subnets span (prod: 3).")
@@ -138,6 +147,10 @@ class Network(_Strict):
     )
     service_cidr: str | None = Field(
         default=None, description="Kubernetes service range (private, not overlapping the VPC)."
+    )
+    interface_endpoints: bool = Field(
+        default=False,
+        description="Private endpoints for ECR, STS, EKS Pod Identity and EC2 (`estimate` shows both sides).",
     )
 
 
@@ -239,7 +252,13 @@ class Cluster(_Strict):
         default_factory=lambda: NodeGroup.model_validate(
             {"instanceTypes": ["r6i.xlarge"], "minSize": 0, "desiredSize": 0, "maxSize": 5}
         ),
-        description="Node group for user notebook pods (tainted for them only).",
+        description="Node groups for user notebook pods, one per AZ (sizes per AZ; tainted for them only).",
+    )
+    gpu_nodes: NodeGroup = Field(
+        default_factory=lambda: NodeGroup.model_validate(
+            {"instanceTypes": ["g5.xlarge"], "minSize": 0, "desiredSize": 0, "maxSize": 2}
+        ),
+        description="GPU node groups for GPU profiles, one per AZ (only where notebooks.gpu is on).",
     )
     existing: ExistingCluster | None = Field(default=None, description="`existing` mode: how to reach it.")
 
@@ -320,14 +339,26 @@ class Notebooks(_Strict):
     )
     oauth: OAuth | None = Field(default=None, description="OAuth app settings (github / generic-oauth).")
     hostname: str | None = Field(
-        default=None, description="Public hostname of the hub (enables the ingress)."
+        default=None, description="The hub's DNS name (the OAuth callback is https://<hostname>/...)."
     )
-    ingress_class: str = Field(default="alb", description="IngressClass serving the hostname.")
-    tls_secret: str | None = Field(
-        default=None, description="TLS certificate secret for the hostname (none: terminated by the class)."
+    hosted_zone: str | None = Field(
+        default=None,
+        description="Public Route 53 zone of the hostname: certificate, load balancer, DNS record "
+        "(unset: port-forward).",
     )
-    expose_load_balancer: bool = Field(
-        default=False, description="Expose the hub's proxy as a LoadBalancer service (not recommended)."
+    scheme: Literal["internal", "internet-facing"] = Field(
+        default="internal",
+        description="The hub's load balancer: for the VPC and joined networks, or the internet.",
+    )
+    allowed_cidrs: list[str] = Field(
+        default_factory=list,
+        description="Source ranges the hub's load balancer admits (empty: any that reaches it).",
+    )
+    placeholders: int = Field(
+        default=0,
+        ge=0,
+        le=100,
+        description="Warm capacity: placeholder pods sized like the default server (0: scale to zero).",
     )
     idle_timeout_minutes: int = Field(default=60, ge=5, le=1440, description="Stop servers idle this long.")
     home_size: str = Field(default="10Gi", description="Persistent home volume per user.")

@@ -519,15 +519,9 @@ def _notebook_rules(cfg: StackConfig, add: Any) -> None:
             "every GitHub user could log in",
             "list the organisations (or org:team) whose members may use the hub",
         )
-    if nb.expose_load_balancer and cfg.environment == "prod":
-        add(
-            "notebooks.exposeLoadBalancer",
-            True,
-            "prod's hub is reached through its TLS ingress only",
-            "remove notebooks.exposeLoadBalancer and set notebooks.hostname",
-        )
     if nb.hostname is not None and not HOSTNAME_RE.match(nb.hostname):
         add("notebooks.hostname", nb.hostname, "not a DNS hostname", "use e.g. notebooks.example.com")
+    _hub_endpoint_rules(cfg, add)
     if nb.authenticator != "dummy" and nb.hostname is None:
         add(
             "notebooks.hostname",
@@ -577,6 +571,47 @@ def _notebook_rules(cfg: StackConfig, add: Any) -> None:
         add("notebooks.profiles", names, "more than one default profile", "mark one profile default")
     if not QUANTITY_RE.match(nb.home_size):
         add("notebooks.homeSize", nb.home_size, "not a storage size", "write it like 10Gi")
+
+
+def _hub_endpoint_rules(cfg: StackConfig, add: Any) -> None:
+    """The hub's HTTPS address: a hostname inside the configured public zone, and a load balancer
+    that prod never opens to the whole internet."""
+    nb = cfg.notebooks
+    zone = (nb.hosted_zone or "").rstrip(".")
+    if nb.hosted_zone is not None:
+        if not HOSTNAME_RE.match(zone):
+            add("notebooks.hostedZone", nb.hosted_zone, "not a DNS zone name", "use e.g. example.com")
+        elif nb.hostname is None:
+            add(
+                "notebooks.hostname",
+                _MISSING,
+                "the hosted zone gets a record for the hub's hostname",
+                f"set notebooks.hostname, e.g. notebooks.{zone}",
+            )
+        elif not nb.hostname.endswith(f".{zone}"):
+            add(
+                "notebooks.hostname",
+                nb.hostname,
+                f"not a name in the hosted zone {zone}",
+                f"use a name under {zone}, or the zone that holds {nb.hostname}",
+            )
+    if nb.hosted_zone is not None and cfg.cluster.mode != "eks":
+        add(
+            "notebooks.hostedZone",
+            nb.hosted_zone,
+            "the hub's load balancer comes from the controller the platform installs on its own clusters",
+            "remove it and expose the hub through the existing cluster's own ingress",
+        )
+    for cidr in nb.allowed_cidrs:
+        _network(cidr, "notebooks.allowedCidrs", add)
+    open_to_all = not nb.allowed_cidrs or any(c.endswith("/0") for c in nb.allowed_cidrs)
+    if cfg.environment == "prod" and nb.scheme == "internet-facing" and open_to_all:
+        add(
+            "notebooks.allowedCidrs",
+            nb.allowed_cidrs,
+            "prod's hub would be open to the whole internet",
+            "list your office or VPN ranges, or keep notebooks.scheme internal",
+        )
 
 
 def _cluster_rules(cfg: StackConfig, add: Any) -> None:
@@ -719,7 +754,11 @@ def _cluster_rules(cfg: StackConfig, add: Any) -> None:
                 add("cluster.publicAccessCidrs", cidr, f"overlaps {other}", "merge or remove one of them")
         public.append(block)
 
-    for key, group in (("systemNodes", c.system_nodes), ("notebookNodes", c.notebook_nodes)):
+    for key, group in (
+        ("systemNodes", c.system_nodes),
+        ("notebookNodes", c.notebook_nodes),
+        ("gpuNodes", c.gpu_nodes),
+    ):
         if not group.min_size <= group.desired_size <= group.max_size:
             add(
                 f"cluster.{key}",

@@ -1,5 +1,6 @@
 """Network: the cluster's VPC — private subnets for nodes across AZs, public ones only for NAT
-and load balancers, and a gateway endpoint so S3 (the lake) traffic never crosses a NAT."""
+and load balancers, a gateway endpoint so S3 (the lake, and ECR's image layers) never crosses a
+NAT, and optionally interface endpoints for the AWS APIs nodes and pods call most."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+from components.config import INTERFACE_SERVICES
 
 TYPE = "dataops:index:Network"
 
@@ -21,6 +24,9 @@ class NetworkArgs:
     cluster_name: str
     """Subnets are tagged for the cluster's load balancers."""
     tags: dict[str, str]
+    interface_endpoints: bool = False
+    """Private endpoints for INTERFACE_SERVICES (priced per AZ-hour; `estimate` shows the NAT
+    processing they save)."""
 
 
 def subnet_plan(cidr: str, azs: int) -> tuple[list[str], list[str]]:
@@ -136,4 +142,36 @@ class Network(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
+        if args.interface_endpoints:
+            # Only the VPC may use them: HTTPS from its own range.
+            endpoint_sg = aws.ec2.SecurityGroup(
+                f"{name}-endpoints-sg",
+                vpc_id=self.vpc.id,
+                description=f"Interface endpoints of {args.cluster_name}: HTTPS from the VPC",
+                tags={**args.tags, "Name": f"{args.cluster_name}-endpoints"},
+                opts=child,
+            )
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-endpoints-https",
+                security_group_id=endpoint_sg.id,
+                cidr_ipv4=args.cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description="HTTPS from the VPC",
+                tags=args.tags,
+                opts=child,
+            )
+            for service in INTERFACE_SERVICES:
+                aws.ec2.VpcEndpoint(
+                    f"{name}-{service.replace('.', '-')}-endpoint",
+                    vpc_id=self.vpc.id,
+                    service_name=region.apply(lambda r, svc=service: f"com.amazonaws.{r}.{svc}"),
+                    vpc_endpoint_type="Interface",
+                    private_dns_enabled=True,
+                    subnet_ids=self.private_subnet_ids,
+                    security_group_ids=[endpoint_sg.id],
+                    tags=args.tags,
+                    opts=child,
+                )
         self.register_outputs({"vpcId": self.vpc.id, "privateSubnetIds": self.private_subnet_ids})

@@ -17,16 +17,18 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster import POOL_LABEL
 from components.config import Notebooks, StackConfig
+from components.node_pools import POOL_LABEL
+from components.notebook_endpoint import NotebookEndpoint, NotebookEndpointArgs
 from components.workload_identity import SERVICE_ACCOUNT
 
 TYPE = "dataops:index:NotebookService"
 CHART = "jupyterhub"
 # Pinned: a new chart version is a reviewed change to this line, never a silent upgrade.
-CHART_VERSION = "4.4.2"
+CHART_VERSION = "4.4.0"
 CHART_REPOSITORY = "https://hub.jupyter.org/helm-chart/"
 OAUTH_SECRET = "hub-oauth-client"  # noqa: S105 - the Kubernetes Secret's name
+PORT_FORWARD = "kubectl --namespace {namespace} port-forward service/proxy-public 8080:80"
 AUTHENTICATOR_CLASS = {"github": "GitHubOAuthenticator", "generic-oauth": "GenericOAuthenticator"}
 # Pod Security `restricted` for user servers: the chart has no keys for these, KubeSpawner does.
 CONTAINER_SECURITY = {
@@ -48,20 +50,37 @@ class NotebookServiceArgs:
     labels: dict[str, str]
     dedicated_nodes: bool = True
     """The cluster has a notebook node group (eks mode): pin user servers to it."""
+    endpoint: NotebookEndpointArgs | None = None
+    """The hub's HTTPS address (a hosted zone is configured and the platform runs the cluster)."""
 
     @staticmethod
     def from_config(
         cfg: StackConfig, image_ref: pulumi.Input[str], storage_class: str
     ) -> NotebookServiceArgs:
         secret = cfg.oauth_client_secret
+        nb = cfg.notebooks
+        labels = {"app.kubernetes.io/part-of": cfg.project, "dataops.io/environment": cfg.environment}
+        endpoint = None
+        if nb.hosted_zone and nb.hostname and cfg.cluster.mode == "eks":
+            endpoint = NotebookEndpointArgs(
+                hostname=nb.hostname,
+                hosted_zone=nb.hosted_zone.rstrip("."),
+                namespace=cfg.hub_namespace,
+                scheme=nb.scheme,
+                allowed_cidrs=list(nb.allowed_cidrs),
+                load_balancer_name=cfg.physical_name("hub")[:32],
+                labels=labels,
+                tags={k: v for k, v in cfg.mandatory_tags().items() if "," not in v and "=" not in v},
+            )
         return NotebookServiceArgs(
             namespace=cfg.hub_namespace,
-            notebooks=cfg.notebooks,
+            notebooks=nb,
             image_ref=image_ref,
             storage_class=storage_class,
             oauth_client_secret=pulumi.Output.secret(secret.get_secret_value()) if secret else None,
-            labels={"app.kubernetes.io/part-of": cfg.project, "dataops.io/environment": cfg.environment},
+            labels=labels,
             dedicated_nodes=cfg.cluster.mode == "eks",
+            endpoint=endpoint,
         )
 
 
@@ -116,12 +135,23 @@ class NotebookService(pulumi.ComponentResource):
             timeout=900,
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=needs),
         )
-        nb = args.notebooks
-        self.url = pulumi.Output.from_input(
-            f"https://{nb.hostname}"
-            if nb.hostname
-            else f"kubectl --namespace {args.namespace} port-forward service/proxy-public 8080:80"
-        )
+        if args.endpoint is not None:
+            endpoint = NotebookEndpoint(
+                f"{name}-endpoint",
+                args.endpoint,
+                provider=provider,
+                after=[self.release, *(cluster_ready or [])],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.url = endpoint.url
+        else:
+            self.url = pulumi.Output.from_input(PORT_FORWARD.format(namespace=args.namespace))
+            # Said once per run: the hostname (and so the OAuth callback) resolves nowhere.
+            pulumi.log.warn(
+                "notebooks.hostedZone is not set: the hub has no load balancer or DNS record; reach it with "
+                f"`{PORT_FORWARD.format(namespace=args.namespace)}`",
+                resource=self,
+            )
         self.namespace = args.namespace
         self.service_account = SERVICE_ACCOUNT
         self.register_outputs(
@@ -152,6 +182,8 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
         }
         if p.gpus:
             override["extra_resource_limits"] = {"nvidia.com/gpu": str(p.gpus)}
+            if args.dedicated_nodes:
+                override["node_selector"] = {POOL_LABEL: "gpu"}
         profiles.append(
             {
                 "display_name": p.name,
@@ -217,8 +249,9 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
             },
         },
         "proxy": {
-            "service": {"type": "LoadBalancer" if nb.expose_load_balancer else "ClusterIP"},
-            "https": {"enabled": False},  # TLS ends at the ingress
+            # Reached through the platform's Ingress (its load balancer targets the pod's IP).
+            "service": {"type": "ClusterIP"},
+            "https": {"enabled": False},  # TLS ends at the load balancer
             "chp": {"networkPolicy": {"enabled": True}},
         },
         "singleuser": {
@@ -250,19 +283,36 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
             "nodeSelector": {POOL_LABEL: "notebooks"} if args.dedicated_nodes else {},
             "profileList": profiles,
         },
-        "scheduling": {
-            "userScheduler": {"enabled": False},
-            "userPods": {
-                "nodeAffinity": {"matchNodePurpose": "require" if args.dedicated_nodes else "prefer"}
-            },
-        },
+        "scheduling": scheduling_values(nb, args.dedicated_nodes),
         # The pullers need `name:tag` images and privileged init steps; notebook nodes pull on demand.
         "prePuller": {"hook": {"enabled": False}, "continuous": {"enabled": False}},
         "cull": {"enabled": True, "timeout": nb.idle_timeout_minutes * 60, "every": 300, "users": False},
-        "ingress": {"enabled": nb.hostname is not None},
+        # The platform's own Ingress (components/notebook_endpoint.py), which Pulumi waits for.
+        "ingress": {"enabled": False},
     }
-    if nb.hostname:
-        values["ingress"].update({"hosts": [nb.hostname], "ingressClassName": nb.ingress_class})
-        if nb.tls_secret:
-            values["ingress"]["tls"] = [{"hosts": [nb.hostname], "secretName": nb.tls_secret}]
     return values
+
+
+def scheduling_values(nb: Notebooks, dedicated_nodes: bool) -> dict[str, Any]:
+    """How user servers meet the autoscaler (Zero to JupyterHub, "Optimizations",
+    https://z2jh.jupyter.org/en/stable/administrator/optimization.html): the user scheduler packs
+    servers onto the busiest node so others empty out and go; placeholders (lowest priority,
+    the size of the default server) hold warm capacity and give way to a real server; with none,
+    a start waits for a node from zero."""
+    if not dedicated_nodes:  # an adopted cluster: its own scheduling
+        return {
+            "userScheduler": {"enabled": False},
+            "userPods": {"nodeAffinity": {"matchNodePurpose": "prefer"}},
+        }
+    default = next((p for p in nb.profiles if p.default), nb.profiles[0])
+    return {
+        # The chart's own security contexts for these pods already meet Pod Security `restricted`.
+        "userScheduler": {"enabled": True},
+        "podPriority": {"enabled": True},
+        "userPlaceholder": {
+            "enabled": nb.placeholders > 0,
+            "replicas": nb.placeholders,
+            "resources": {"requests": {"cpu": str(default.cpu_guarantee), "memory": default.mem_guarantee}},
+        },
+        "userPods": {"nodeAffinity": {"matchNodePurpose": "require"}},
+    }

@@ -14,8 +14,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.cluster import NOTEBOOK_NODE_LABEL, NOTEBOOK_NODE_TAINT
 from components.config import StackConfig
+from components.node_pools import POOL_LABEL
+from components.node_pools import USER_TAINT as NOTEBOOK_NODE_TAINT
 from components.team_namespace import NOTEBOOK_PORT
 from components.workload_identity import SERVICE_ACCOUNT
 
@@ -92,7 +93,7 @@ class SandboxNotebook(pulumi.ComponentResource):
                     "spec": {
                         "serviceAccountName": SERVICE_ACCOUNT,
                         "automountServiceAccountToken": False,
-                        "nodeSelector": NOTEBOOK_NODE_LABEL,
+                        "nodeSelector": {POOL_LABEL: "notebooks"},
                         "tolerations": [
                             {
                                 "key": NOTEBOOK_NODE_TAINT["key"],

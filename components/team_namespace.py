@@ -32,8 +32,6 @@ class TeamNamespaceArgs:
     identity: WorkloadIdentity
     workload_role: aws.iam.Role
     labels: dict[str, str]
-    load_balancers: int = 0
-    """LoadBalancer services allowed (the hub's namespace, when it is exposed that way)."""
     annotations: dict[str, str] = field(default_factory=dict)
     """On every object (sandboxes: owner, created-at, expires-at; label values cannot hold them)."""
 
@@ -48,7 +46,6 @@ class TeamNamespaceArgs:
             identity=identity,
             workload_role=workload_role,
             labels={"app.kubernetes.io/part-of": cfg.project, "dataops.io/environment": cfg.environment},
-            load_balancers=1 if team.name == cfg.hub_namespace and cfg.notebooks.expose_load_balancer else 0,
             annotations=cfg.expiry_annotations(),
         )
 
@@ -101,8 +98,9 @@ class TeamNamespace(pulumi.ComponentResource):
                     "limits.memory": q.memory,
                     "requests.storage": q.storage,
                     "pods": str(q.pods),
-                    # LoadBalancer services would bypass the hub's proxy; teams get none.
-                    "services.loadbalancers": str(args.load_balancers),
+                    # LoadBalancer services would bypass the hub's proxy and its TLS load
+                    # balancer; nobody gets one.
+                    "services.loadbalancers": "0",
                     "services.nodeports": "0",
                 }
             },

@@ -7,6 +7,7 @@ Without a cluster, the role is assumable from the account (or the listed roles) 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -129,3 +130,42 @@ def service_trust(
     if conditions:
         statement["Condition"] = conditions
     return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def controller_identity(
+    name: str,
+    *,
+    cluster_name: pulumi.Input[str],
+    cluster_arn: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    policy_name: str,
+    policy: pulumi.Input[str],
+    description: str,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> pulumi.Resource:
+    """A cluster add-on's own role: trusted through Pod Identity by exactly its service account,
+    with one inline policy. Returns the association, which the add-on's pods must wait for."""
+    import pulumi_aws as aws  # the SDK only where resources are declared
+
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        f"{name}-role",
+        description=description,
+        assume_role_policy=pulumi.Output.from_input(cluster_arn).apply(
+            lambda arn: json.dumps(pod_identity_trust(arn, namespace, service_account))
+        ),
+        tags=tags,
+        opts=child,
+    )
+    attached = aws.iam.RolePolicy(f"{name}-policy", role=role.id, name=policy_name, policy=policy, opts=child)
+    return aws.eks.PodIdentityAssociation(
+        f"{name}-pod-identity",
+        cluster_name=cluster_name,
+        namespace=namespace,
+        service_account=service_account,
+        role_arn=role.arn,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[attached]),
+    )

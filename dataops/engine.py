@@ -191,8 +191,12 @@ def run_program(
     )
 
 
-def _refusal_lines(files: stack_files.StackFiles, cfg: StackConfig, missing_roles: list[str]) -> list[str]:
-    """One line per configured role the (offline) account does not have, naming its key."""
+def _refusal_lines(
+    files: stack_files.StackFiles, cfg: StackConfig, refusals: list[tuple[str, str]]
+) -> list[str]:
+    """One line per thing the (offline) account lacks that the config names, naming its key."""
+    where = files.source.file_of
+    missing_roles = {name for kind, name in refusals if kind == "role"}
     configured = {f"cluster.adminRoles[{i}]": arn for i, arn in enumerate(cfg.cluster.admin_roles)}
     configured |= cfg.ci.access_roles()
     lines = []
@@ -200,13 +204,20 @@ def _refusal_lines(files: stack_files.StackFiles, cfg: StackConfig, missing_role
         if arn.rsplit("/", 1)[-1] in missing_roles:
             full = f"{files.project}:{key}"
             lines.append(
-                f"{files.source.file_of(full.split('.')[0])}: {full} = {json.dumps(arn)}: no such IAM role "
+                f"{where(full.split('.')[0])}: {full} = {json.dumps(arn)}: no such IAM role "
                 "in the account (offline: dataops/offline_account.yaml); fix: create the role first "
                 "(see the README's first deploy) or correct the ARN"
             )
-    return lines or [
-        f"{files.source.stack_file}: IAM roles not found: {', '.join(sorted(set(missing_roles)))}"
-    ]
+    for kind, name in refusals:
+        if kind == "zone":
+            full = f"{files.project}:notebooks"
+            lines.append(
+                f"{where(full)}: {full}.hostedZone = {json.dumps(name)}: no such public Route 53 zone in "
+                "the account (offline: dataops/offline_account.yaml); fix: create the zone, or name yours"
+            )
+        elif kind == "region":
+            lines.append(f"{files.source.stack_file}: aws:region = {json.dumps(name)}: not modelled offline")
+    return lines or [f"{files.source.stack_file}: the account refused: {refusals}"]
 
 
 def _tree_order(by_urn: dict[str, PlannedResource], root_urn: str) -> list[PlannedResource]:

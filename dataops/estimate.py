@@ -17,6 +17,7 @@ a slow resource of another component although they are not on its cluster.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from components.config import INTERFACE_SERVICES
 from components.config_rules import cpu_cores, memory_gib
 from dataops.plan import Plan, PlanError, PlannedResource
 from dataops.stack_files import parse_yaml
@@ -99,6 +101,8 @@ class Cost:
     lines: list[CostLine] = field(default_factory=list)
     unpriced: list[str] = field(default_factory=list)
     """One line per resource whose type or instance type has no price."""
+    notes: list[str] = field(default_factory=list)
+    """What a choice not taken would cost (e.g. interface endpoints where they are off)."""
 
     @property
     def fixed(self) -> float:
@@ -126,6 +130,12 @@ def cost(plan: Plan, tables: Tables, region: str, host: Plan | None = None) -> C
         r.urn for r in plan.resources if r.type.startswith("pulumi:providers:") and r.inputs.get("endpoints")
     }
     month, a = tables.month, tables.assumptions
+    endpoints = [
+        r
+        for r in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if r.inputs.get("vpcEndpointType") == "Interface"
+    ]
+    pool = _NotebookPool.of(plan, tables)
     for r in plan.resources:
         line = CostLine(r.name, r.type, "")
         t = r.type
@@ -134,12 +144,32 @@ def cost(plan: Plan, tables: Tables, region: str, host: Plan | None = None) -> C
         if t == "aws:eks/cluster:Cluster":
             line.what, line.fixed = "EKS control plane", tables.unit("eksClusterHour") * month
         elif t == "aws:eks/nodeGroup:NodeGroup":
-            if not _node_group(r, by_urn, tables, line, out):
+            if not _node_group(r, by_urn, tables, line, out, pool):
                 continue
         elif t == "aws:ec2/natGateway:NatGateway":
-            line.what = f"NAT gateway, {a['natGbPerMonth']:g} GB processed"
+            # Interface endpoints carry the AWS API traffic the NAT would otherwise process.
+            gb = max(0.0, a["natGbPerMonth"] - (a["awsApiGbPerMonth"] if endpoints else 0.0))
+            line.what = f"NAT gateway, {gb:g} GB processed" + (
+                " (AWS APIs through endpoints)" if endpoints else ""
+            )
             line.fixed = tables.unit("natGatewayHour") * month
-            line.usage = tables.unit("natGatewayGb") * a["natGbPerMonth"]
+            line.usage = tables.unit("natGatewayGb") * gb
+        elif t == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            if r.inputs.get("vpcEndpointType") != "Interface":
+                continue  # the S3 gateway endpoint is free
+            zones = len(r.inputs.get("subnetIds") or [])
+            gb = a["awsApiGbPerMonth"] / len(endpoints)
+            service = str(r.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+            line.fixed = tables.unit("interfaceEndpointAzHour") * zones * month
+            line.usage = tables.unit("interfaceEndpointGb") * gb
+            line.what = (
+                f"interface endpoint {service}, {zones} AZs, {gb:g} GB "
+                f"(${tables.unit('natGatewayGb') * gb:,.2f} of NAT processing instead)"
+            )
+        elif t == "kubernetes:networking.k8s.io/v1:Ingress":
+            lcus = a["albLcus"]
+            line.what = f"Application Load Balancer, {lcus:g} LCU"
+            line.fixed = (tables.unit("albHour") + tables.unit("albLcuHour") * lcus) * month
         elif t == "aws:ec2/eip:Eip":
             line.what, line.fixed = "public IPv4 address", tables.unit("publicIpv4Hour") * month
         elif t in ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"):
@@ -177,7 +207,21 @@ def cost(plan: Plan, tables: Tables, region: str, host: Plan | None = None) -> C
             continue
         line.fixed, line.usage = round(line.fixed, 2), round(line.usage, 2)
         out.lines.append(line)
+    if not endpoints and (zones := _private_zones(plan)):
+        count = len(INTERFACE_SERVICES)
+        fixed = tables.unit("interfaceEndpointAzHour") * zones * count * month
+        saved = (tables.unit("natGatewayGb") - tables.unit("interfaceEndpointGb")) * a["awsApiGbPerMonth"]
+        out.notes.append(
+            f"interface endpoints are off: {count} in {zones} AZs would add ${fixed:,.2f}/month and save "
+            f"${saved:,.2f}/month of NAT processing at {a['awsApiGbPerMonth']:g} GB "
+            "(cluster.network.interfaceEndpoints)"
+        )
     return out
+
+
+def _private_zones(plan: Plan) -> int:
+    """The cluster's AZs (its private subnets); 0 for a stack without a VPC of its own."""
+    return sum(1 for s in plan.of_type("aws:ec2/subnet:Subnet") if "private" in s.name)
 
 
 def _bucket_gb(r: PlannedResource, a: dict[str, float]) -> float:
@@ -211,8 +255,53 @@ def _instance(tables: Tables, type_: str) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) else None
 
 
+@dataclass
+class _NotebookPool:
+    """The notebook node groups (one per AZ) share the busy-hours assumption and the nodes the
+    hub's placeholders keep warm; the first group's line carries the warm nodes."""
+
+    groups: list[str]
+    warm_nodes: int
+
+    @staticmethod
+    def of(plan: Plan, tables: Tables) -> _NotebookPool:
+        groups = [
+            g.urn
+            for g in plan.of_type("aws:eks/nodeGroup:NodeGroup")
+            if (g.inputs.get("labels") or {}).get(NOTEBOOK_LABEL[0]) == NOTEBOOK_LABEL[1]
+            and (g.inputs.get("labels") or {}).get("dataops.io/pool") != "gpu"
+        ]
+        return _NotebookPool(groups, _warm_nodes(plan, tables, groups))
+
+
+def _warm_nodes(plan: Plan, tables: Tables, groups: list[str]) -> int:
+    """Nodes the hub's placeholder pods keep running: their requests packed onto notebook nodes."""
+    releases = plan.of_type("kubernetes:helm.sh/v3:Release")
+    placeholder = (
+        (((releases[0].inputs.get("values") or {}).get("scheduling") or {}).get("userPlaceholder") or {})
+        if releases
+        else {}
+    )
+    replicas = int(placeholder.get("replicas") or 0) if placeholder.get("enabled") else 0
+    if not replicas or not groups:
+        return 0
+    first = next(g for g in plan.of_type("aws:eks/nodeGroup:NodeGroup") if g.urn == groups[0])
+    instance = _instance(tables, (first.inputs.get("instanceTypes") or ["?"])[0])
+    requests = (placeholder.get("resources") or {}).get("requests") or {}
+    cpu, memory = cpu_cores(str(requests.get("cpu", "0"))), memory_gib(str(requests.get("memory", "0")))
+    if instance is None or cpu is None or memory is None:
+        return 1
+    share = max(cpu / float(instance["vcpu"]), memory / float(instance["memGiB"]))
+    return max(1, math.ceil(replicas * share - 1e-9))
+
+
 def _node_group(
-    r: PlannedResource, by_urn: dict[str, PlannedResource], tables: Tables, line: CostLine, out: Cost
+    r: PlannedResource,
+    by_urn: dict[str, PlannedResource],
+    tables: Tables,
+    line: CostLine,
+    out: Cost,
+    pool: _NotebookPool,
 ) -> bool:
     types = r.inputs.get("instanceTypes") or ["?"]
     instance = _instance(tables, types[0])
@@ -235,15 +324,21 @@ def _node_group(
         20.0,  # EKS's default root volume
     )
     node_hour = hour + disk * tables.unit("ebsGp3GbMonth") / tables.month
-    labels = r.inputs.get("labels") or {}
-    notebook = labels.get(NOTEBOOK_LABEL[0]) == NOTEBOOK_LABEL[1]
-    # No autoscaler: a group runs at its desired size. Notebook groups are raised while users work.
-    line.fixed = desired * node_hour * tables.month
-    busy = min(maximum, desired + int(tables.assumptions["busyNotebookNodes"])) - desired if notebook else 0
+    # A group idles at its desired size (the placeholders' warm nodes on top, in the pool's first
+    # group); the autoscaler adds notebook nodes while users work, spread over the pool's groups.
+    notebook = r.urn in pool.groups
+    warm = pool.warm_nodes if notebook and r.urn == pool.groups[0] else 0
+    line.fixed = (desired + warm) * node_hour * tables.month
+    busy = 0.0
+    if notebook:
+        wanted = tables.assumptions["busyNotebookNodes"] / len(pool.groups)
+        busy = max(0.0, min(float(maximum), desired + warm + wanted) - desired - warm)
     line.usage = busy * node_hour * tables.assumptions["busyHoursPerMonth"]
     kind = "spot" if spot else "on-demand"
-    line.what = f"{desired} x {types[0]} {kind} + {disk:g} GiB gp3" + (
-        f"; +{busy} while users work" if busy else ""
+    line.what = (
+        f"{desired} x {types[0]} {kind} + {disk:g} GiB gp3"
+        + (f"; {warm} kept warm for placeholders" if warm else "")
+        + (f"; +{busy:g} while users work" if busy else "")
     )
     return True
 
@@ -283,6 +378,8 @@ class DeployTime:
     critical_path: list[tuple[str, str, float]]
     """(name, type, create seconds) from the first resource to the last."""
     serialised: list[str] = field(default_factory=list)
+    scale_from_zero_seconds: float | None = None
+    """How long a server start waits for a notebook node when the pool is at zero."""
 
 
 def deploy_time(plan: Plan, tables: Tables) -> DeployTime:
@@ -354,8 +451,15 @@ def deploy_time(plan: Plan, tables: Tables) -> DeployTime:
         return gone[urn]
 
     destroy = max((removed(r.urn) for r in plan.resources if r.custom), default=0.0)
+    scale_up = None
+    if _NotebookPool.of(plan, tables).groups:
+        scale_up = float(tables.latencies.get("scaleFromZero", {}).get("seconds", 0)) or None
     return DeployTime(
-        finish.get(last, 0.0) if last else 0.0, destroy, path, _serialised(plan, tables, by_urn, deps, finish)
+        finish.get(last, 0.0) if last else 0.0,
+        destroy,
+        path,
+        _serialised(plan, tables, by_urn, deps, finish),
+        scale_up,
     )
 
 
@@ -372,7 +476,12 @@ def _serialised(plan, tables, by_urn, deps, finish) -> list[str]:
     out = []
     for r in plan.resources:
         create = tables.latency(r.type)[0] if r.custom else 0.0
-        if create < SLOW_SECONDS or r.type.startswith("kubernetes:"):
+        # Kubernetes objects, and what reads them (the hub's DNS record reads its Ingress), must
+        # wait for the cluster.
+        on_cluster = r.type.startswith("kubernetes:") or any(
+            by_urn[d].type.startswith("kubernetes:") for d in deps(r)
+        )
+        if create < SLOW_SECONDS or on_cluster:
             continue
         seen, todo, slow = set(), list(deps(r)), []
         while todo:
@@ -417,10 +526,12 @@ def render(stack: str, c: Cost, d: DeployTime, tables: Tables, fmt: str) -> str:
                 "usagePerMonth": c.usage,
                 "lines": [asdict(line) for line in c.lines],
                 "unpriced": c.unpriced,
+                "notes": c.notes,
                 "upSeconds": d.up_seconds,
                 "destroySeconds": d.destroy_seconds,
                 "criticalPath": [{"name": n, "type": t, "seconds": s} for n, t, s in d.critical_path],
                 "serialised": d.serialised,
+                "scaleFromZeroSeconds": d.scale_from_zero_seconds,
                 "assumptions": tables.assumptions,
             },
             indent=2,
@@ -444,12 +555,22 @@ def render(stack: str, c: Cost, d: DeployTime, tables: Tables, fmt: str) -> str:
         lines += [f"| `{x.resource}` | {x.what} | {x.fixed:,.2f} | {x.usage:,.2f} |" for x in c.lines]
         lines += ["", f"Critical path: {path}", ""]
         lines += [f"- unpriced: {u}" for u in c.unpriced] + [f"- serialised: {s}" for s in d.serialised]
+        lines += [f"- note: {n}" for n in c.notes]
+        if d.scale_from_zero_seconds:
+            lines.append(
+                f"- a server start on an idle notebook pool waits about {minutes(d.scale_from_zero_seconds)}"
+            )
         return "\n".join([*lines, f"_{note}_"])
     width = max((len(x.resource) for x in c.lines), default=8)
     lines = [head, ""]
     lines += [f"  {x.resource.ljust(width)}  {x.fixed:9,.2f}  {x.usage:9,.2f}  {x.what}" for x in c.lines]
     lines += ["", f"critical path: {path}"]
     lines += [f"unpriced: {u}" for u in c.unpriced] + [f"serialised: {s}" for s in d.serialised]
+    lines += [f"note: {n}" for n in c.notes]
+    if d.scale_from_zero_seconds:
+        lines.append(
+            f"a server start on an idle notebook pool waits about {minutes(d.scale_from_zero_seconds)}"
+        )
     return "\n".join([*lines, note])
 
 

@@ -30,12 +30,16 @@ class UnknownToFakeCloud(Exception):
     pass
 
 
-def existing_roles(path: Path = OFFLINE_ACCOUNT) -> dict[str, str]:
-    """Role name -> ARN of the roles the offline account holds (see offline_account.yaml)."""
+# The canonical hosted zone of application load balancers per region ("Elastic Load Balancing
+# endpoints and quotas", https://docs.aws.amazon.com/general/latest/gr/elb.html).
+ALB_ZONES = {"eu-west-1": "Z32O12XQLNTSW2", "us-east-1": "Z35SXDOTRQ7X7K", "eu-central-1": "Z215JYRZR1TBD5"}
+
+
+def offline_account(path: Path = OFFLINE_ACCOUNT) -> dict[str, Any]:
+    """The roles and zones the offline account holds (see offline_account.yaml)."""
     from dataops.stack_files import parse_yaml
 
-    doc = parse_yaml(path.read_text(encoding="utf-8")) or {}
-    return {arn.rsplit("/", 1)[-1]: arn for arn in doc.get("roles") or []}
+    return parse_yaml(path.read_text(encoding="utf-8")) or {}
 
 
 def _digest(*parts: str, length: int = 16) -> str:
@@ -53,9 +57,12 @@ class FakeCloud(Mocks):
         self.region = region
         self.stack_outputs = stack_outputs or {}
         self._emulators: set[str] = set()
-        self._roles = existing_roles()
-        self.refusals: list[str] = []
-        """What the cloud refused (e.g. a role that does not exist), for the plan's error lines."""
+        account = offline_account()
+        self._roles = {arn.rsplit("/", 1)[-1]: arn for arn in account.get("roles") or []}
+        self._zones = {str(z).rstrip(".") for z in account.get("hostedZones") or []}
+        self.refusals: list[tuple[str, str]] = []
+        """(kind, name) of what the cloud refused (a role or zone that does not exist, ...), for
+        the plan's error lines."""
         self._resources: dict[str, Callable[[MockResourceArgs, str], dict[str, Any]]] = {
             "aws:s3/bucket:Bucket": self._bucket,
             "aws:kms/key:Key": self._kms_key,
@@ -97,6 +104,26 @@ class FakeCloud(Mocks):
                 "arn": self._arn(
                     "eks", f"nodegroup/{a.inputs['clusterName']}/{a.inputs['nodeGroupName']}/{u[:8]}"
                 ),
+                # EKS names the group's Auto Scaling group eks-<group>-<uuid>.
+                "resources": [
+                    {
+                        "autoscalingGroups": [
+                            {"name": f"eks-{a.inputs['nodeGroupName']}-{uuid.UUID(hex=u + u)}"}
+                        ],
+                        "remoteAccessSecurityGroupId": "",
+                    }
+                ],
+            },
+            "aws:autoscaling/tag:Tag": lambda a, u: {
+                "id": f"{a.inputs['autoscalingGroupName']},{a.inputs['tag']['key']}"
+            },
+            "aws:acm/certificate:Certificate": self._certificate,
+            "aws:acm/certificateValidation:CertificateValidation": lambda a, u: {
+                "id": a.inputs["certificateArn"],
+            },
+            "aws:route53/record:Record": lambda a, u: {
+                "id": f"{a.inputs['zoneId']}_{a.inputs['name']}_{a.inputs['type']}",
+                "fqdn": str(a.inputs["name"]).rstrip("."),
             },
             "aws:eks/addon:Addon": lambda a, u: {
                 "id": f"{a.inputs['clusterName']}:{a.inputs['addonName']}",
@@ -266,9 +293,36 @@ class FakeCloud(Mocks):
         meta = args.inputs.get("metadata") or {}
         name = meta.get("name") or f"{args.name}-{uid[:8]}"
         ns = meta.get("namespace")
-        return {
+        state: dict[str, Any] = {
             "id": f"{ns}/{name}" if ns else name,
             "metadata": {**meta, "name": name, "uid": str(uuid.UUID(hex=uid + uid))},
+        }
+        if args.typ == "kubernetes:networking.k8s.io/v1:Ingress":
+            # The load balancer controller writes the address of the load balancer it made.
+            internal = (meta.get("annotations") or {}).get(
+                "alb.ingress.kubernetes.io/scheme"
+            ) != "internet-facing"
+            host = f"{'internal-' if internal else ''}k8s-{ns}-{name}-{uid[:10]}-{int(uid[10:16], 16)}"
+            state["status"] = {
+                "loadBalancer": {"ingress": [{"hostname": f"{host}.{self.region}.elb.amazonaws.com"}]}
+            }
+        return state
+
+    def _certificate(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
+        domain = args.inputs["domainName"]
+        token = hashlib.sha256(domain.encode()).hexdigest()[:32]
+        return {
+            "id": self._arn("acm", f"certificate/{uuid.UUID(hex=uid + uid)}"),
+            "arn": self._arn("acm", f"certificate/{uuid.UUID(hex=uid + uid)}"),
+            "status": "PENDING_VALIDATION",
+            "domainValidationOptions": [
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_{token}.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{token[::-1]}.acm-validations.aws.",
+                }
+            ],
         }
 
     def _bucket_setting(self, args: MockResourceArgs, uid: str) -> dict[str, Any]:
@@ -359,6 +413,14 @@ class FakeCloud(Mocks):
         }
         if args.token == "aws:iam/getRole:getRole":  # noqa: S105 - a function token
             return self._get_role(args.args["name"])
+        if args.token == "aws:route53/getZone:getZone":  # noqa: S105 - a function token
+            return self._get_zone(str(args.args.get("name", "")))
+        if args.token == "aws:lb/getHostedZoneId:getHostedZoneId":  # noqa: S105 - a function token
+            zone = ALB_ZONES.get(self.region)
+            if zone is None:
+                self.refusals.append(("region", self.region))
+                return {}, [("region", f"no ALB hosted zone id for {self.region} in dataops/fake_cloud.py")]
+            return {"id": zone, "loadBalancerType": "application", "region": self.region}, []
         account = EMULATOR_ACCOUNT_ID if args.provider.rsplit("::", 1)[-1] in self._emulators else ACCOUNT_ID
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 - a function token
             return {
@@ -379,7 +441,7 @@ class FakeCloud(Mocks):
         reports one, which fails the run before anything is created."""
         arn = self._roles.get(name)
         if arn is None:
-            self.refusals.append(name)
+            self.refusals.append(("role", name))
             return {}, [("name", f"reading IAM Role ({name}): couldn't find resource")]
         path = "/" + arn.split(":role/", 1)[1].rsplit("/", 1)[0] + "/" if arn.count("/") > 1 else "/"
         return {
@@ -395,4 +457,29 @@ class FakeCloud(Mocks):
             "description": "",
             "permissionsBoundary": "",
             "roleLastUseds": [],
+        }, []
+
+    def _get_zone(self, name: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Route 53 GetHostedZone by name: the offline account's public zones."""
+        name = name.rstrip(".")
+        if name not in self._zones:
+            self.refusals.append(("zone", name))
+            return {}, [("name", f"no matching Route 53 Hosted Zone found for {name}")]
+        zone_id = "Z" + _digest("zone", name).upper()[:20]
+        return {
+            "id": zone_id,
+            "zoneId": zone_id,
+            "name": name,
+            "privateZone": False,
+            "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}",
+            "nameServers": [f"ns-{i}.awsdns-{i}.org" for i in range(4)],
+            "resourceRecordSetCount": 2,
+            "comment": "",
+            "callerReference": name,
+            "tags": {},
+            "primaryNameServer": "ns-0.awsdns-0.org",
+            "linkedServiceDescription": "",
+            "linkedServicePrincipal": "",
+            "vpcId": "",
+            "enableAcceleratedRecovery": False,
         }, []

@@ -401,19 +401,38 @@ def team_namespaces(resources: list[Any]) -> list[Any]:
     return [ns for ns in of_type(resources, NAMESPACE) if prop(ns, "metadata", "labels", "dataops.io/team")]
 
 
+# Namespaces that may run below `restricted`, each with the reason: the policy engine's operator
+# runs with hostNetwork and a hostPath volume (components/policy_engine.py).
+PRIVILEGED_NAMESPACES = {"tigera-operator": "Calico's operator needs hostNetwork and a hostPath volume"}
+
+
 def k8s_pod_security_validator(resources: list[Any], report: Report) -> None:
     for ns in of_type(resources, NAMESPACE):
         labels = prop(ns, "metadata", "labels", default={}) or {}
         name = prop(ns, "metadata", "name")
-        enforce = labels.get("pod-security.kubernetes.io/enforce")
-        if labels.get("dataops.io/team"):
-            if enforce != "restricted":
-                report(f"namespace {name}: label pod-security.kubernetes.io/enforce=restricted.", ns.urn)
-        elif (
-            enforce not in ("restricted", "baseline")
-            or labels.get("pod-security.kubernetes.io/warn") != "restricted"
-        ):
-            report(f"namespace {name}: enforce at least baseline and warn restricted.", ns.urn)
+        if name in PRIVILEGED_NAMESPACES:
+            continue
+        if labels.get("pod-security.kubernetes.io/enforce") != "restricted":
+            report(f"namespace {name}: label pod-security.kubernetes.io/enforce=restricted.", ns.urn)
+
+
+def hub_not_open_to_the_internet_validator(resources: list[Any], report: Report) -> None:
+    """Prod's load balancers: internal, or internet-facing for listed source ranges only."""
+    if environment(resources) != "prod":
+        return
+    for ingress in of_type(resources, "kubernetes:networking.k8s.io/v1:Ingress"):
+        annotations = prop(ingress, "metadata", "annotations", default={}) or {}
+        if annotations.get("alb.ingress.kubernetes.io/scheme", "internal") != "internet-facing":
+            continue
+        cidrs = [
+            c.strip() for c in str(annotations.get("alb.ingress.kubernetes.io/inbound-cidrs", "")).split(",")
+        ]
+        if not any(cidrs) or any(c.endswith("/0") for c in cidrs):
+            report(
+                f"{ingress.name}: prod's hub is internet-facing for everyone; list notebooks.allowedCidrs "
+                "or keep notebooks.scheme internal.",
+                ingress.urn,
+            )
 
 
 def k8s_namespace_isolation_validator(resources: list[Any], report: Report) -> None:
@@ -663,11 +682,19 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "k8s-pod-security",
-        "Team namespaces enforce Pod Security restricted.",
+        "Every namespace enforces Pod Security restricted, but the policy engine's operator's.",
         "mandatory",
         "high",
         ("CIS EKS 4.2",),
         k8s_pod_security_validator,
+    ),
+    Rule(
+        "hub-not-open-to-the-internet",
+        "Prod's hub load balancer is internal, or internet-facing for listed source ranges only.",
+        "mandatory",
+        "high",
+        (),
+        hub_not_open_to_the_internet_validator,
     ),
     Rule(
         "k8s-namespace-isolation",

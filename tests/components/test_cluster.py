@@ -172,9 +172,14 @@ def test_nodes_use_only_private_subnets(plans):
         s.inputs["cidrBlock"] for s in plan.of_type("aws:ec2/subnet:Subnet") if "public" in s.name
     }
     assert public_cidrs
+    private = eks["vpcConfig"]["subnetIds"]
+    assert len(private) == 3
     for group in plan.of_type(NODEGROUP):
-        assert group.inputs["subnetIds"] == eks["vpcConfig"]["subnetIds"], group.urn
-    assert len(eks["vpcConfig"]["subnetIds"]) == 3
+        if group.inputs["nodeGroupName"] == "system":
+            assert group.inputs["subnetIds"] == private, group.urn
+        else:  # one notebook group per AZ, each in that AZ's private subnet
+            index = int(group.inputs["nodeGroupName"].rsplit("-", 1)[1])
+            assert group.inputs["subnetIds"] == [private[index]], group.urn
 
 
 @pytest.mark.parametrize("stack", ["dev", "test", "prod"])
@@ -193,23 +198,65 @@ def test_launch_templates_enforce_imdsv2_with_hop_limit_1_and_encrypted_disks(pl
     assert len(template_ids) == 2, "each node group runs on its own hardened launch template"
 
 
-def test_notebook_nodes_scale_to_zero_in_dev_and_only_take_user_pods(plans):
-    groups = {g.inputs["nodeGroupName"]: g.inputs for g in plans["dev"].of_type(NODEGROUP)}
-    assert set(groups) == {"system", "notebooks"}
-    notebooks = groups["notebooks"]
-    assert notebooks["scalingConfig"]["minSize"] == 0
-    assert notebooks["labels"] == {"dataops.io/pool": "notebooks", "hub.jupyter.org/node-purpose": "user"}
-    assert notebooks["taints"] == [
-        {"key": "hub.jupyter.org/dedicated", "value": "user", "effect": "NO_SCHEDULE"}
-    ]
-    assert "taints" not in groups["system"]
-    assert groups["system"]["scalingConfig"]["minSize"] >= 1
+def test_notebook_nodes_scale_from_zero_in_each_az_and_only_take_user_pods(plans):
+    groups = {g.inputs["nodeGroupName"]: g for g in plans["dev"].of_type(NODEGROUP)}
+    assert set(groups) == {"system", "notebooks-0", "notebooks-1"}
+    for name in ("notebooks-0", "notebooks-1"):
+        notebooks = groups[name].inputs
+        assert notebooks["scalingConfig"]["minSize"] == 0 and notebooks["scalingConfig"]["desiredSize"] == 0
+        assert notebooks["labels"] == {"dataops.io/pool": "notebooks", "hub.jupyter.org/node-purpose": "user"}
+        assert notebooks["taints"] == [
+            {"key": "hub.jupyter.org/dedicated", "value": "user", "effect": "NO_SCHEDULE"}
+        ]
+    assert "taints" not in groups["system"].inputs
+    assert groups["system"].inputs["scalingConfig"]["minSize"] >= 1
 
 
-def test_addons_network_policy_ebs_csi_and_pod_identity(plans):
+@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+def test_empty_notebook_groups_tell_the_autoscaler_their_labels_and_taint(plans, stack):
+    """Scale from zero: the node-template tags on each notebook group's Auto Scaling group
+    describe the label and taint the user pods select and tolerate."""
+    plan = plans[stack]
+    tags = plan.of_type("aws:autoscaling/tag:Tag")
+    for group in plan.of_type(NODEGROUP):
+        if group.inputs["nodeGroupName"] == "system":
+            continue
+        asg = f"eks-{group.inputs['nodeGroupName']}-"
+        mine = {
+            t.inputs["tag"]["key"]: t.inputs["tag"]["value"]
+            for t in tags
+            if t.inputs["autoscalingGroupName"].startswith(asg)
+        }
+        template = "k8s.io/cluster-autoscaler/node-template"
+        expected = {f"{template}/label/{k}": v for k, v in group.inputs["labels"].items()}
+        expected |= {
+            f"{template}/taint/{t['key']}": f"{t['value']}:NoSchedule" for t in group.inputs["taints"]
+        }
+        assert mine == expected, group.urn
+        assert all(t.inputs["tag"]["propagateAtLaunch"] is False for t in tags)
+
+
+def test_gpu_nodes_only_where_gpu_profiles_are_on(plans, everything):
+    assert not any(
+        "gpu" in g.inputs["nodeGroupName"]
+        for s in ("dev", "test", "prod")
+        for g in plans[s].of_type(NODEGROUP)
+    )
+    gpu = [g.inputs for g in everything.of_type(NODEGROUP) if g.inputs["nodeGroupName"].startswith("gpu-")]
+    assert len(gpu) == 3 and all(
+        g["amiType"] == "AL2023_x86_64_NVIDIA" and g["scalingConfig"]["minSize"] == 0 for g in gpu
+    )
+    assert all(g["labels"]["dataops.io/pool"] == "gpu" for g in gpu)
+
+
+def test_addons_network_policy_by_calico_ebs_csi_and_pod_identity(plans):
     addons = {a.inputs["addonName"]: a.inputs for a in plans["prod"].of_type(ADDON)}
     assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"}
-    assert json.loads(addons["vpc-cni"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    # Calico enforces policy; the CNI's own agent would conflict with it
+    assert json.loads(addons["vpc-cni"]["configurationValues"]) == {
+        "enableNetworkPolicy": "false",
+        "env": {"ANNOTATE_POD_IP": "true"},
+    }
     assert addons["vpc-cni"]["podIdentityAssociations"][0]["serviceAccount"] == "aws-node"
     assert (
         addons["aws-ebs-csi-driver"]["podIdentityAssociations"][0]["serviceAccount"]

@@ -651,11 +651,41 @@ def test_trusted_principals_must_be_roles_not_whole_accounts(tmp_path):
     assert "role ARN" in line
 
 
-def test_public_load_balancer_is_refused_in_prod(tmp_path):
-    lines = problems(
-        tmp_path, "prod", (ROOT / "Pulumi.prod.yaml").read_text() + "    exposeLoadBalancer: true\n"
-    )
-    assert "TLS ingress" in only(lines, "dataops-platform:notebooks.exposeLoadBalancer")
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [
+        ("    scheme: internet-facing\n", True),
+        ("    scheme: internet-facing\n    allowedCidrs: [0.0.0.0/0]\n", True),
+        ("    scheme: internet-facing\n    allowedCidrs: [203.0.113.0/24]\n", False),
+        ("    allowedCidrs: []\n", False),  # internal: the VPC and networks joined to it
+    ],
+)
+def test_prod_hub_is_not_open_to_the_whole_internet(tmp_path, extra, refused):
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text((ROOT / "Pulumi.prod.yaml").read_text() + extra)
+    if refused:
+        assert "whole internet" in only(
+            problems(tmp_path, "prod", path.read_text()), "dataops-platform:notebooks.allowedCidrs"
+        )
+    else:
+        load_config("prod", ROOT, path)
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "message"),
+    [
+        (
+            "    hostedZone: example.org\n",
+            "dataops-platform:notebooks.hostname",
+            "not a name in the hosted zone",
+        ),
+        ("    hostedZone: 'not a zone'\n", "dataops-platform:notebooks.hostedZone", "not a DNS zone"),
+        ("    allowedCidrs: [10.0.0.0/33]\n", "dataops-platform:notebooks.allowedCidrs", "not a CIDR"),
+    ],
+)
+def test_hub_endpoint_settings_are_checked(tmp_path, extra, key, message):
+    text = (ROOT / "Pulumi.test.yaml").read_text().replace("    hostedZone: example.com\n", "") + extra
+    assert message in only(problems(tmp_path, "test", text), key)
 
 
 def test_yaml_dates_and_number_keys_are_reported_not_crashed(tmp_path):

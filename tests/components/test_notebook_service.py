@@ -110,25 +110,18 @@ def test_github_login_with_the_secret_outside_the_values(plans):
     assert secret.inputs["stringData"] == "[secret]"
 
 
-def test_proxy_is_private_unless_asked_and_tls_via_ingress(plans, everything, plan_with):
-    dev = values(plans["dev"])
-    assert dev["proxy"]["service"]["type"] == "ClusterIP"
-    assert dev["ingress"] == {
-        "enabled": True,
-        "hosts": ["notebooks.dev.example.com"],
-        "ingressClassName": "alb",
-    }
+def test_proxy_is_private_and_reached_through_the_platforms_ingress(plans, everything):
+    for plan in (plans["dev"], everything):
+        v = values(plan)
+        assert v["proxy"]["service"]["type"] == "ClusterIP"
+        assert v["ingress"] == {"enabled": False}  # the platform's own Ingress instead
     v = values(everything)
-    assert v["ingress"]["tls"] == [{"hosts": ["notebooks.example.com"], "secretName": "notebooks-tls"}]
     assert v["hub"]["config"]["GenericOAuthenticator"]["allowed_groups"] == ["data-science", "analytics"]
-    exposed = plan_with("test", (ROOT / "Pulumi.test.yaml").read_text() + "    exposeLoadBalancer: true\n")
-    assert values(exposed)["proxy"]["service"]["type"] == "LoadBalancer"
-    quota = next(
-        q
-        for q in exposed.of_type("kubernetes:core/v1:ResourceQuota")
-        if q.inputs["metadata"]["namespace"] == "jupyterhub"
-    )
-    assert quota.inputs["spec"]["hard"]["services.loadbalancers"] == "1"
+    # no LoadBalancer or NodePort service anywhere: the hub's load balancer is the only way in
+    for plan in (plans["dev"], everything):
+        for quota in plan.of_type("kubernetes:core/v1:ResourceQuota"):
+            hard = quota.inputs["spec"]["hard"]
+            assert hard["services.loadbalancers"] == "0" and hard["services.nodeports"] == "0", quota.urn
 
 
 def test_profiles_by_size_with_gpu_only_where_enabled(everything, plans):
@@ -151,10 +144,14 @@ def test_user_servers_run_in_the_hubs_restricted_namespace(plans):
     assert {
         "team-jupyterhub-namespace",
         "cluster-system-nodes",
-        "cluster-notebooks-nodes",
+        "cluster-notebooks-0-nodes",
+        "cluster-notebooks-1-nodes",
         "cluster-coredns",
         "cluster-aws-ebs-csi-driver",
         "cluster-storage-class",
+        # NetworkPolicies hold for the hub's pods from their first start
+        "cluster-policy-engine-operator",
+        "cluster-load-balancer-controller-chart",
     } <= deps
     assert not any(
         "namespace" in p["kubespawner_override"] for p in values(plan)["singleuser"]["profileList"]
@@ -176,7 +173,7 @@ def test_outputs(plans):
 
 
 def test_dummy_login_is_refused_in_cloud_stacks(tmp_path):
-    from dataops.plan import ROOT, PlanError, load_config
+    from dataops.plan import PlanError, load_config
 
     for stack, env in (("dev", "dev"), ("sandbox-ana", "sandbox")):
         path = tmp_path / f"Pulumi.{stack}.yaml"

@@ -62,7 +62,11 @@ def test_workload_service_account_is_bound_to_the_environment_role(plans, stack)
     sa = plan.named("team-data-science-data-access")
     assert sa.inputs["metadata"]["name"] == "data-access"
     assert sa.inputs["automountServiceAccountToken"] is False
-    associations = plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    associations = [
+        a
+        for a in plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if a.inputs["serviceAccount"] == "data-access"
+    ]
     assert sorted(a.inputs["namespace"] for a in associations) == ["data-science", "jupyterhub"]
     for assoc in associations:
         assert {k: v for k, v in assoc.inputs.items() if k != "namespace"} == {

@@ -124,6 +124,8 @@ def test_every_stack_has_the_associations_it_needs(plans, sandbox_plan):
         assert found == {
             ("kube-system", "aws-node"),
             ("kube-system", "ebs-csi-controller-sa"),
+            ("kube-system", "aws-load-balancer-controller"),
+            ("kube-system", "cluster-autoscaler"),
             ("data-science", "data-access"),
             ("jupyterhub", "data-access"),
         }, stack
@@ -137,7 +139,7 @@ def test_each_trust_admits_its_association_and_nothing_else(plans, everything, s
     for label, plan, a in every_association(plans, everything, sandbox_plan):
         assert findings(trust_of(plan, a.role_arn), a) == [], label
         checked += 1
-    assert checked == 3 * 4 + len(associations(everything)) + 1
+    assert checked == 3 * 6 + len(associations(everything)) + 1
 
 
 def test_no_association_turns_the_session_tags_off(plans, everything, sandbox_plan):

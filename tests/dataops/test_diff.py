@@ -19,8 +19,9 @@ def test_test_against_prod_shows_real_differences_only(plans):
     d = diff(plans["test"], plans["prod"])
     by_name = {r.name: r for r in d.resources}
     # sizes differ, and prod protects its cluster: reported with their property paths
-    notebooks = {c.path: (c.a, c.b) for c in by_name["cluster-notebooks-nodes"].changes}
-    assert notebooks["inputs.scalingConfig.minSize"] == (0, 1)
+    system = {c.path: (c.a, c.b) for c in by_name["cluster-system-nodes"].changes}
+    assert system["inputs.scalingConfig.minSize"] == (1, 3)
+    assert by_name["cluster-notebooks-2-nodes"].status == "only-b"  # prod's third AZ
     assert {c.path for c in by_name["cluster-eks"].changes} >= {"inputs.deletionProtection", "protect"}
     # the lake lives only in prod, the workspace only in test
     assert by_name["lake-raw-bucket"].status == "only-b"

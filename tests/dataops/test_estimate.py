@@ -198,17 +198,40 @@ def test_shipped_stacks_are_lean_where_the_design_allows(plans):
     assert dev.fixed < prod.fixed / 2
     nat = [line for line in dev.lines if line.type == "aws:ec2/natGateway:NatGateway"]
     assert len(nat) == 1  # one NAT gateway in dev
-    notebook_nodes = next(line for line in dev.lines if line.resource == "cluster-notebooks-nodes")
-    assert notebook_nodes.fixed == 0 and notebook_nodes.usage > 0  # dev's notebook nodes idle at zero
+    notebook_nodes = [line for line in dev.lines if line.resource.startswith("cluster-notebooks-")]
+    assert len(notebook_nodes) == 2  # a group per AZ
+    assert all(n.fixed == 0 and n.usage > 0 for n in notebook_nodes)  # dev's notebook nodes idle at zero
+    # the autoscaler spreads the busy-hours nodes over the groups: the same total as one group
+    busy = TABLES.assumptions["busyNotebookNodes"] * TABLES.assumptions["busyHoursPerMonth"]
+    hour = TABLES.prices["ec2"]["r6i.xlarge"]["hour"] + 50 * TABLES.unit("ebsGp3GbMonth") / TABLES.month
+    assert abs(sum(n.usage for n in notebook_nodes) - busy * hour) < 0.05
+
+
+def test_idle_cost_follows_demand(plans):
+    """Dev's idle cost includes its load balancer and no notebook node; prod keeps one node warm
+    for its placeholder; interface endpoints, where off, are shown with what they would cost."""
+    dev = estimate.cost(plans["dev"], TABLES, "eu-west-1")
+    prod = estimate.cost(plans["prod"], TABLES, "eu-west-1")
+    assert any(line.what.startswith("Application Load Balancer") and line.fixed > 0 for line in dev.lines)
+    warm = [line for line in prod.lines if "kept warm for placeholders" in line.what]
+    assert len(warm) == 1 and warm[0].fixed > 0
+    assert any(n.startswith("interface endpoints are off") for n in dev.notes)
+    # dev's idle cost is no higher than before the load balancer and autoscaler (2026-12-01: $185.67)
+    assert dev.fixed <= 185.67
+    assert estimate.deploy_time(plans["dev"], TABLES).scale_from_zero_seconds > 0
+
+
+def test_deploy_paths_wait_only_where_they_must(plans):
     for stack in ("dev", "test", "prod"):
         d = estimate.deploy_time(plans[stack], TABLES)
         assert d.serialised == [], stack
-    # prod's critical path is the cluster and what must run on it, nothing else.
+    # prod's critical path is the cluster, what must run on it, and the hub's address.
     prod_path = estimate.deploy_time(plans["prod"], TABLES).critical_path
     assert prod_path[0][1] in ("aws:iam/role:Role", "aws:kms/key:Key", "aws:ec2/vpc:Vpc")
     assert any(t == "aws:eks/cluster:Cluster" for _, t, _ in prod_path)
     slow = [(n, t) for n, t, s in prod_path if s >= estimate.SLOW_SECONDS]
-    assert all(t.startswith(("aws:eks/", "aws:ec2/natGateway", "kubernetes:")) for _, t in slow), slow
+    allowed = ("aws:eks/", "aws:ec2/natGateway", "kubernetes:", "aws:route53/record", "aws:acm/")
+    assert all(t.startswith(allowed) for _, t in slow), slow
 
 
 def dataops(*args: str) -> subprocess.CompletedProcess:

@@ -201,6 +201,14 @@ VIOLATIONS = {
             .update({"pod-security.kubernetes.io/enforce": "baseline"})
         ),
     ),
+    "hub-not-open-to-the-internet": (
+        "prod",
+        lambda res: (
+            named(res, "notebooks-endpoint-ingress")
+            .props["metadata"]["annotations"]
+            .update({"alb.ingress.kubernetes.io/scheme": "internet-facing"})
+        ),
+    ),
     "k8s-namespace-isolation": ("dev", lambda res: drop(res, named(res, "team-data-science-default-deny"))),
     "notebook-image-by-digest": (
         "test",
