@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import Counter
 from concurrent.futures import wait
@@ -239,6 +240,11 @@ def _assumptions(pairs: list[str]) -> dict[str, float]:
             sep = ""
         if not sep:
             raise PlanError([f"--assume {pair}: write KEY=NUMBER, e.g. --assume natGbPerMonth=200"])
+        # float() also reads nan, inf and negative numbers, which would print as costs.
+        if not math.isfinite(out[key]) or out[key] < 0:
+            raise PlanError(
+                [f"--assume {key}={value}: not a finite number >= 0; fix: e.g. --assume {key}=200"]
+            )
     return out
 
 
