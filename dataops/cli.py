@@ -2,6 +2,9 @@
 
 User mistakes (bad config, unknown stack, unreadable files) exit 2 with one line per problem
 on stderr and no traceback; a failure inside the program itself is a bug and shows one.
+A reader that goes away (`... | head -1`) is not a mistake and shows no traceback either: it
+ends the command silently with exit 141, as a shell reports a command killed by SIGPIPE; its
+output was cut short, so it is not a success.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections import Counter
 from concurrent.futures import wait
@@ -17,6 +21,7 @@ from pathlib import Path
 from dataops.plan import ROOT, Plan, PlanError, build_plan, build_plans
 
 EXIT_USAGE = 2
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 
 def _summary(plan: Plan) -> str:
@@ -369,8 +374,16 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
-    except PlanError as exc:
-        for line in exc.lines:
-            print(f"error: {line}", file=sys.stderr)
-        return EXIT_USAGE
+        try:
+            code = args.func(args)
+        except PlanError as exc:
+            for line in exc.lines:
+                print(f"error: {line}", file=sys.stderr)
+            code = EXIT_USAGE
+        sys.stdout.flush()  # here, not at exit: a closed pipe is met now, by the handler below
+    except BrokenPipeError:
+        # What is still buffered for the closed pipe would fail again at the next flush (and
+        # at interpreter exit, as "Exception ignored"): from here on stdout goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLOSED_PIPE
+    return code
