@@ -2,9 +2,12 @@
 
 User mistakes (bad config, unknown stack, unreadable files) exit 2 with one line per problem
 on stderr and no traceback; a failure inside the program itself is a bug and shows one.
-A reader that goes away (`... | head -1`) is not a mistake and shows no traceback either: it
-ends the command silently with exit 141, as a shell reports a command killed by SIGPIPE; its
-output was cut short, so it is not a success.
+Two ends of a command are not mistakes and show no traceback either:
+- Ctrl-C (SIGINT) prints `error: interrupted` and exits 130, as a shell reports a command
+  killed by SIGINT, once the command has stopped what it started: a `diff --base` worktree is
+  removed first (`dataops.interrupt`).
+- A reader that goes away (`... | head -1`) ends the command silently with exit 141, as a shell
+  reports a command killed by SIGPIPE: its output was cut short, so it is not a success.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ import math
 import os
 import sys
 from collections import Counter
-from concurrent.futures import wait
 from pathlib import Path
 
+from dataops import interrupt
 from dataops.plan import ROOT, Plan, PlanError, build_plan, build_plans
 
 EXIT_USAGE = 2
@@ -109,16 +112,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
         stacks = sorted(set(here) | set(at_base)) if args.all_stacks else [args.stack]
         if not args.all_stacks and args.stack not in here:
             raise PlanError([f"--stack {args.stack}: no Pulumi.{args.stack}.yaml in the working tree"])
-        # The base revision's plans run in subprocesses while this process plans the working tree.
-        pending = revision.start(args.root, args.base, [s for s in stacks if s in at_base])
-        try:
+        # The base revision's plans run in subprocesses while this process plans the working
+        # tree. Its worktree is removed before this command exits; on an error or a Ctrl-C
+        # here, the base's subprocesses are stopped first.
+        with revision.start(args.root, args.base, [s for s in stacks if s in at_base]) as pending:
             # While the base is still being planned, its subprocess has the other cores (and
             # this process, with the thread that waits for it, does not fork).
             jobs = None if pending.done() else 1
             after = build_plans([s for s in stacks if s in here], args.root, jobs)
-        finally:
-            wait([pending])  # its worktree is removed before this command exits, even on an error
-        before = pending.result()
+            before = pending.result()
         diffs, pairs = [], []
         for stack in stacks:
             a = before.get(stack) or Plan("", stack, [], {})  # a stack added since the base
@@ -375,7 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         try:
-            code = args.func(args)
+            with interrupt.handled():
+                code = args.func(args)
         except PlanError as exc:
             for line in exc.lines:
                 print(f"error: {line}", file=sys.stderr)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from dataops.plan import ROOT
+from tests.conftest import children, session_processes
 
 
 def run(*args: str, root: Path | None = None) -> subprocess.CompletedProcess:
@@ -155,7 +158,7 @@ def test_validate_checks_every_stack_and_the_single_owner(tmp_path):
     assert_user_error(run("validate", root=tmp_path), "2 cloud stacks own the lake (dev, prod)")
 
 
-# -- how a command ends: a reader that goes away -----------------------------------------------
+# -- how a command ends: a reader that goes away, Ctrl-C --------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +253,25 @@ def test_a_pipe_closed_before_any_output_ends_the_command_quietly(args, cached_e
     finally:
         os.close(write)
     assert (result.returncode, result.stderr) == (141, "")
+
+
+@pytest.mark.parametrize("send", [os.killpg, os.kill], ids=["ctrl-c at a terminal", "kill -INT"])
+def test_ctrl_c_while_forked_workers_plan_is_one_line(send):
+    """`parity` (plan cache off) forks workers once prod is planned; Ctrl-C then ends the
+    command, its workers too, with one line and no traceback from any of them."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "dataops", "parity"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        deadline = time.monotonic() + 120
+        while not children(process.pid):
+            assert process.poll() is None and time.monotonic() < deadline, "it never forked"
+            time.sleep(0.02)
+        send(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stderr, stdout) == (130, "error: interrupted\n", "")
+    assert session_processes(process.pid) == []
