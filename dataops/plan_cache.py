@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 FORMAT = "2"  # bump when the cached document's shape changes
 KEEP = 200
+INPUT_DIRS = ("components", "dataops", "images")
+INPUT_FILES = ("__main__.py", "Pulumi.yaml")
+SKIP_DIRS = {"__pycache__", "node_modules", ".pytest_cache"}
 MARKER = ".dataops-plan-cache"
 MARKER_TEXT = (
     "This directory is the offline plan cache of dataops-platform (dataops/plan_cache.py).\n"
@@ -49,9 +52,6 @@ TEMPORARY_RE = re.compile(r"[0-9a-f]{64}\.[a-z0-9_]+\.tmp")
 STALE_TEMPORARY_SECONDS = 3600  # a write takes milliseconds; one this old was interrupted
 ON = ("", "on", "1", "true", "yes")
 OFF = ("off", "0", "false", "no")
-INPUT_DIRS = ("components", "dataops", "images")
-INPUT_FILES = ("__main__.py", "Pulumi.yaml")
-SKIP_DIRS = {"__pycache__", "node_modules", ".pytest_cache"}
 
 
 def directory(root: Path) -> Path | None:
