@@ -1,4 +1,4 @@
-"""Ctrl-C (SIGINT) ends a command at once: one line on stderr, exit 130, nothing left behind.
+"""Ctrl-C (SIGINT) ends a command: what it started is undone, then one line and exit 130.
 
 Python's own answer, a KeyboardInterrupt raised wherever the main thread happens to be, is not
 enough here: while a plan runs, that is inside the Pulumi runtime's asyncio tasks, which may
@@ -21,7 +21,6 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
@@ -36,7 +35,7 @@ def forget(cleanup: Callable[[], None]) -> None:
     _cleanups.remove(cleanup)
 
 
-@contextmanager
+@contextlib.contextmanager
 def handled() -> Iterator[None]:
     """Ctrl-C inside the block ends the process as the module describes (main thread only)."""
     previous = signal.signal(signal.SIGINT, _interrupted)
