@@ -2,20 +2,29 @@
 
 User mistakes (bad config, unknown stack, unreadable files) exit 2 with one line per problem
 on stderr and no traceback; a failure inside the program itself is a bug and shows one.
+Two ends of a command are not mistakes and show no traceback either:
+- Ctrl-C (SIGINT) prints `error: interrupted` and exits 130, as a shell reports a command
+  killed by SIGINT, once the command has stopped what it started: a `diff --base` worktree is
+  removed first (`dataops.interrupt`).
+- A reader that goes away (`... | head -1`) ends the command silently with exit 141, as a shell
+  reports a command killed by SIGPIPE: its output was cut short, so it is not a success.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from collections import Counter
-from concurrent.futures import wait
 from pathlib import Path
 
+from dataops import interrupt
 from dataops.plan import ROOT, Plan, PlanError, build_plan, build_plans
 
 EXIT_USAGE = 2
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 
 def _summary(plan: Plan) -> str:
@@ -103,16 +112,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
         stacks = sorted(set(here) | set(at_base)) if args.all_stacks else [args.stack]
         if not args.all_stacks and args.stack not in here:
             raise PlanError([f"--stack {args.stack}: no Pulumi.{args.stack}.yaml in the working tree"])
-        # The base revision's plans run in subprocesses while this process plans the working tree.
-        pending = revision.start(args.root, args.base, [s for s in stacks if s in at_base])
-        try:
+        # The base revision's plans run in subprocesses while this process plans the working
+        # tree. Its worktree is removed before this command exits; on an error or a Ctrl-C
+        # here, the base's subprocesses are stopped first.
+        with revision.start(args.root, args.base, [s for s in stacks if s in at_base]) as pending:
             # While the base is still being planned, its subprocess has the other cores (and
             # this process, with the thread that waits for it, does not fork).
             jobs = None if pending.done() else 1
             after = build_plans([s for s in stacks if s in here], args.root, jobs)
-        finally:
-            wait([pending])  # its worktree is removed before this command exits, even on an error
-        before = pending.result()
+            before = pending.result()
         diffs, pairs = [], []
         for stack in stacks:
             a = before.get(stack) or Plan("", stack, [], {})  # a stack added since the base
@@ -243,6 +251,11 @@ def _assumptions(pairs: list[str]) -> dict[str, float]:
             sep = ""
         if not sep:
             raise PlanError([f"--assume {pair}: write KEY=NUMBER, e.g. --assume natGbPerMonth=200"])
+        # float() also reads nan, inf and negative numbers, which would print as costs.
+        if not math.isfinite(out[key]) or out[key] < 0:
+            raise PlanError(
+                [f"--assume {key}={value}: not a finite number >= 0; fix: e.g. --assume {key}=200"]
+            )
     return out
 
 
@@ -376,8 +389,17 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
-    except PlanError as exc:
-        for line in exc.lines:
-            print(f"error: {line}", file=sys.stderr)
-        return EXIT_USAGE
+        try:
+            with interrupt.handled():
+                code = args.func(args)
+        except PlanError as exc:
+            for line in exc.lines:
+                print(f"error: {line}", file=sys.stderr)
+            code = EXIT_USAGE
+        sys.stdout.flush()  # here, not at exit: a closed pipe is met now, by the handler below
+    except BrokenPipeError:
+        # What is still buffered for the closed pipe would fail again at the next flush (and
+        # at interpreter exit, as "Exception ignored"): from here on stdout goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLOSED_PIPE
+    return code

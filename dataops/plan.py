@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import json
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dataops import plan_cache
+from dataops import interrupt, plan_cache
 
 if TYPE_CHECKING:
     from components.config import StackConfig
@@ -307,6 +308,12 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
             errors[stack] = exc.lines
 
     children: list[tuple[int, int]] = []
+
+    def end_children() -> None:  # on Ctrl-C (`dataops.interrupt`): their plans are not needed
+        for pid, _ in children:
+            os.kill(pid, signal.SIGTERM)
+
+    interrupt.when_interrupted(end_children)
     try:
         for stack in rest[1:jobs] if queue is not None else []:
             try:
@@ -316,6 +323,9 @@ def build_plans(stacks: list[str], root: Path = ROOT, jobs: int | None = None) -
         for stack in _and_then(here, queue):
             attempt(stack)
     finally:
+        # Before any child is reaped, after which its pid may name another process. A child
+        # still planning then ends by itself, and on a Ctrl-C at a terminal, which reaches it too.
+        interrupt.forget(end_children)
         try:
             if queue is not None:
                 queue.close()
@@ -403,12 +413,19 @@ def _fork(stack: str, queue: _Queue, root: Path) -> tuple[int, int]:
     sys.stdout.flush()  # or the child would write this process's buffered output a second time
     sys.stderr.flush()
     read, write = os.pipe()
+    # Held back until the child has SIGINT's default action again: the parent's handler
+    # (`dataops.interrupt`) would have it clean up after the parent and say so a second time.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         pid = os.fork()
+        if not pid:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
     except OSError:
         os.close(read)
         os.close(write)
         raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if pid:
         os.close(write)
         return pid, read

@@ -37,6 +37,8 @@ MAX_NAME = 16  # stack names are at most 24 characters (they become part of buck
 EMPTY_GRACE = timedelta(hours=1)
 TTL_RE = re.compile(r"^(\d+)([hdw])$")
 TTL_HOURS = {"h": 1, "d": 24, "w": 168}
+# Far beyond any sandbox's life, and far below where timedelta and datetime arithmetic overflow.
+MAX_DURATION_HOURS = 10 * 365 * 24
 PROJECT_NS = "dataops-platform"
 TEMPLATE = Path("sandboxes") / "template.yaml"
 
@@ -81,11 +83,22 @@ def check_name(name: str) -> str:
 
 def parse_ttl(text: str, max_hours: int | None = None, flag: str = "--ttl") -> timedelta:
     match = TTL_RE.match(text.strip())
-    if not match or int(match.group(1)) == 0:
+    count = match.group(1).lstrip("0") if match else ""
+    if not count:
         raise PlanError(
             [f"{flag} {text!r}: not a duration; fix: write a whole number and h, d or w, e.g. 8h or 3d"]
         )
-    hours = int(match.group(1)) * TTL_HOURS[match.group(2)]
+    # The digits are counted before int() reads them: it refuses more than 4300 of them.
+    if (
+        len(count) > len(str(MAX_DURATION_HOURS))
+        or (hours := int(count) * TTL_HOURS[match.group(2)]) > MAX_DURATION_HOURS
+    ):
+        raise PlanError(
+            [
+                f"{flag} {text}: longer than ten years ({MAX_DURATION_HOURS} hours); "
+                "fix: use a shorter duration, e.g. 30d"
+            ]
+        )
     if max_hours is not None and hours > max_hours:
         raise PlanError(
             [

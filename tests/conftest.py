@@ -7,8 +7,10 @@ off for the whole run (and the commands the tests start), so every plan really r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -70,3 +72,31 @@ def policy(resource) -> dict:
         if key in resource.inputs:
             return json.loads(resource.inputs[key])
     raise KeyError(f"{resource.urn} has no policy input")
+
+
+def _ps(columns: str) -> list[list[str]]:
+    """Every process, as `ps -A -o COLUMNS` lists it: one row of fields each."""
+    listed = subprocess.run(["ps", "-A", "-o", columns], capture_output=True, text=True, check=True)  # noqa: S607
+    return [line.split(None, columns.count(",")) for line in listed.stdout.splitlines()]
+
+
+def session_processes(session: int) -> list[int]:
+    """The live processes of a session (`start_new_session` makes a command its leader): the
+    command and everything it started, whatever process group they are in."""
+    alive = []
+    for pid, stat in _ps("pid=,stat="):
+        # Ended since `ps` listed it; or (where getsid is only allowed within one's own session)
+        # not in the session, as this one is not.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if not stat.startswith("Z") and os.getsid(int(pid)) == session:
+                alive.append(int(pid))
+    return alive
+
+
+def children(pid: int, command: str = "") -> list[int]:
+    """The processes `pid` started (whose command name starts with `command`)."""
+    return [
+        int(child)
+        for child, parent, name in _ps("pid=,ppid=,comm=")
+        if int(parent) == pid and Path(name).name.startswith(command)
+    ]

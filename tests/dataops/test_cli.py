@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from dataops.plan import ROOT
+from tests.conftest import children, session_processes
 
 
 def run(*args: str, root: Path | None = None) -> subprocess.CompletedProcess:
@@ -158,3 +163,122 @@ def test_validate_checks_every_stack_and_the_single_owner(tmp_path):
         "  dataops-platform:notebooks: {enabled: false}\n"
     )
     assert_user_error(run("validate", root=tmp_path), "2 cloud stacks own the lake (dev, prod)")
+
+
+# -- how a command ends: a reader that goes away, Ctrl-C --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cached_env(tmp_path_factory) -> dict[str, str]:
+    """A plan cache of this module's own: each stack is planned once, however many commands run."""
+    return os.environ | {"DATAOPS_PLAN_CACHE": str(tmp_path_factory.mktemp("plan-cache"))}
+
+
+@pytest.fixture(scope="module")
+def undeclared_root(tmp_path_factory) -> Path:
+    """The project with an empty parity.yaml, so that `parity` has a lot to say."""
+    root = tmp_path_factory.mktemp("undeclared")
+    for path in ROOT.iterdir():
+        if path.name not in ("parity.yaml", ".git", ".venv", ".dataops-cache"):
+            (root / path.name).symlink_to(path)
+    (root / "parity.yaml").write_text("allowed: []\n")
+    return root
+
+
+def first_line_then_close(args: list[str], env: dict[str, str]) -> tuple[bytes, int, int, str]:
+    """Run `python -m dataops ARGS` as `... | head -1` does: read one line of its stdout, then
+    close the pipe. The pipe holds one page where the platform allows it (Linux), so any
+    command that writes more than that meets the closed pipe."""
+    read, write = os.pipe()
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)
+    capacity = fcntl.fcntl(write, fcntl.F_GETPIPE_SZ) if hasattr(fcntl, "F_GETPIPE_SZ") else 65536
+    with subprocess.Popen(
+        [sys.executable, "-m", "dataops", *args], cwd=ROOT, env=env, stdout=write, stderr=subprocess.PIPE
+    ) as process:
+        os.close(write)
+        line = b""
+        while not line.endswith(b"\n") and (byte := os.read(read, 1)):
+            line += byte
+        os.close(read)
+        stderr = process.stderr.read().decode()
+    return line, capacity, process.returncode, stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "--stack", "prod", "--json"],
+        ["diff", "dev", "prod", "--format", "json"],
+        ["diff", "dev", "prod", "--format", "markdown"],
+        ["diff", "dev", "prod"],
+        ["estimate", "--stack", "prod", "--format", "json"],
+        ["parity"],
+    ],
+    ids=" ".join,
+)
+def test_a_closed_pipe_ends_the_command_quietly(args, cached_env, undeclared_root):
+    if args == ["parity"]:
+        args = ["--root", str(undeclared_root), "parity"]
+    whole = subprocess.run(
+        [sys.executable, "-m", "dataops", *args], cwd=ROOT, env=cached_env, capture_output=True, timeout=300
+    )
+    assert whole.returncode in (0, 1) and whole.stdout, whole.stderr  # parity fails, as it should
+    line, capacity, code, stderr = first_line_then_close(args, cached_env)
+    if len(whole.stdout) <= capacity + len(line):
+        pytest.skip(f"this platform's pipe holds all {len(whole.stdout)} bytes: nothing meets it closed")
+    assert whole.stdout.startswith(line) and line.endswith(b"\n")
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    assert stderr == ""
+    assert code == 141  # as a shell reports a command ended by SIGPIPE: cut short, not a success
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate"],
+        ["policy", "--stack", "prod"],
+        ["bootstrap", "--stack", "prod"],
+        ["estimate", "--stack", "prod"],
+    ],
+    ids=" ".join,
+)
+def test_a_pipe_closed_before_any_output_ends_the_command_quietly(args, cached_env):
+    """Commands that print little: even their one write meets the closed pipe, and is no success."""
+    read, write = os.pipe()
+    os.close(read)  # nobody will read
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "dataops", *args],
+            cwd=ROOT,
+            env=cached_env,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        os.close(write)
+    assert (result.returncode, result.stderr) == (141, "")
+
+
+@pytest.mark.parametrize("send", [os.killpg, os.kill], ids=["ctrl-c at a terminal", "kill -INT"])
+def test_ctrl_c_while_forked_workers_plan_is_one_line(send):
+    """`parity` (plan cache off) forks workers once prod is planned; Ctrl-C then ends the
+    command, its workers too, with one line and no traceback from any of them."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "dataops", "parity"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        deadline = time.monotonic() + 120
+        while not children(process.pid):
+            assert process.poll() is None and time.monotonic() < deadline, "it never forked"
+            time.sleep(0.02)
+        send(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stderr, stdout) == (130, "error: interrupted\n", "")
+    assert session_processes(process.pid) == []

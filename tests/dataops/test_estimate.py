@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from dataops import estimate
+from dataops import cli, estimate
 from dataops.plan import ROOT, Plan, PlanError, PlannedResource
 from tests.conftest import SHIPPED
 
@@ -254,6 +254,21 @@ def test_cli_formats_and_bad_input():
         bad = dataops("estimate", *args)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "1e400", "-1", "-0.5"])
+def test_an_assumption_must_be_a_finite_number_not_below_zero(value):
+    bad = dataops("estimate", "--stack", "dev", "--assume", f"busyHoursPerMonth={value}")
+    assert bad.returncode == 2 and bad.stdout == "", bad.stderr
+    assert bad.stderr == (
+        f"error: --assume busyHoursPerMonth={value}: not a finite number >= 0; "
+        "fix: e.g. --assume busyHoursPerMonth=200\n"
+    )
+
+
+def test_zero_and_fractions_are_assumptions():
+    assumed = cli._assumptions(["natGbPerMonth=0", "busyNotebookNodes=1.5", "busyHoursPerMonth=1e3"])
+    assert assumed == {"natGbPerMonth": 0.0, "busyNotebookNodes": 1.5, "busyHoursPerMonth": 1000.0}
 
 
 def test_estimate_errors_are_plan_errors():

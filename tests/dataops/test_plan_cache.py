@@ -4,16 +4,18 @@ an input is a miss, and the key covers every file a plan reads."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from dataops import plan_cache
-from dataops.plan import ROOT, Plan, PlannedResource
+from dataops.plan import ROOT, Plan, PlanError, PlannedResource
 
 
 def run(code: str, cache: Path) -> subprocess.CompletedProcess:
@@ -110,10 +112,125 @@ def test_a_damaged_entry_is_a_miss_and_off_means_off(tmp_path, monkeypatch):
     assert plan_cache.load(ROOT, "k2") is None and not (tmp_path / "k2.json").exists()
 
 
-@pytest.mark.parametrize("keep", [3])
-def test_old_entries_are_pruned(tmp_path, monkeypatch, keep):
-    monkeypatch.setenv("DATAOPS_PLAN_CACHE", str(tmp_path))
-    monkeypatch.setattr(plan_cache, "KEEP", keep)
-    for i in range(5):
-        plan_cache.store(ROOT, f"k{i}", Plan("p", "s", [], {}))
-    assert len(list(tmp_path.glob("*.json"))) == keep and not list(tmp_path.glob("*.tmp"))
+def key(i: int) -> str:
+    return f"{i:064x}"
+
+
+def test_pruning_deletes_only_the_caches_own_files(tmp_path, monkeypatch):
+    """A directory the cache shares with other files: the oldest entries and the leftovers of
+    interrupted writes go, and nothing else, however it is named."""
+    cache = tmp_path / "shared"
+    monkeypatch.setenv("DATAOPS_PLAN_CACHE", str(cache))
+    for i in range(6):
+        plan_cache.store(ROOT, key(i), Plan("p", "s", [], {}))
+        os.utime(cache / f"{key(i)}.json", (1000 + i, 1000 + i))  # key(5) the newest
+    assert (cache / plan_cache.MARKER).is_file()  # it made the directory, so it is its own
+    long_ago = time.time() - plan_cache.STALE_TEMPORARY_SECONDS - 60
+    foreign = [
+        "notes.json",
+        key(0xABC).upper() + ".json",
+        key(9) + ".json.bak",
+        key(10) + ".json\n",
+        "x.tmp",
+        key(11) + ".tmp",
+    ]
+    for name in foreign:
+        (cache / name).write_text("not the cache's")
+        os.utime(cache / name, (1, 1))  # older than every entry
+    interrupted = cache / f"{key(7)}.abc_123.tmp"
+    writing = cache / f"{key(8)}.def456.tmp"
+    for path, when in ((interrupted, long_ago), (writing, time.time())):
+        path.write_text("{")
+        os.utime(path, (when, when))
+    monkeypatch.setattr(plan_cache, "KEEP", 3)
+    plan_cache.store(ROOT, key(6), Plan("p", "s", [], {}))
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [plan_cache.MARKER, *foreign, writing.name, *(f"{key(i)}.json" for i in (4, 5, 6))]
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "where"),
+    [
+        ("off", None),
+        ("0", None),
+        ("FALSE", None),
+        ("no", None),
+        ("", "default"),
+        ("on", "default"),
+        ("1", "default"),
+        ("Yes", "default"),
+        ("true", "default"),
+    ],
+)
+def test_on_and_off_name_no_directory(tmp_path, monkeypatch, setting, where):
+    root = tmp_path / "project"
+    monkeypatch.chdir(tmp_path)  # where a directory named `on` used to appear
+    monkeypatch.setenv("DATAOPS_PLAN_CACHE", setting)
+    default = root / ".dataops-cache" / "plans"
+    assert plan_cache.directory(root) == (default if where else None)
+    plan_cache.store(root, key(1), Plan("p", "s", [], {}))
+    assert (default / f"{key(1)}.json").is_file() == bool(where)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"] * bool(where)
+
+
+def test_the_projects_own_directory_is_the_caches_even_unmarked(tmp_path, monkeypatch):
+    # Caches made before the marker existed hold entries and no marker: still the cache's.
+    monkeypatch.setenv("DATAOPS_PLAN_CACHE", "on")
+    default = tmp_path / ".dataops-cache" / "plans"
+    default.mkdir(parents=True)
+    (default / f"{key(1)}.json").write_text("{}")
+    plan_cache.store(tmp_path, key(2), Plan("p", "s", [], {}))
+    assert sorted(p.name for p in default.iterdir()) == [
+        plan_cache.MARKER,
+        f"{key(1)}.json",
+        f"{key(2)}.json",
+    ]
+
+
+def test_a_directory_is_used_when_new_empty_or_marked(tmp_path, monkeypatch):
+    for folder in (tmp_path / "new" / "deeper", tmp_path / "empty"):
+        (tmp_path / "empty").mkdir(exist_ok=True)
+        monkeypatch.setenv("DATAOPS_PLAN_CACHE", str(folder))
+        assert plan_cache.directory(ROOT) == folder
+        plan_cache.store(ROOT, key(1), Plan("p", "s", [], {"n": 1}))
+        assert (folder / plan_cache.MARKER).is_file()
+        assert plan_cache.directory(ROOT) == folder  # not empty any more, but marked
+        assert plan_cache.load(ROOT, key(1)).outputs == {"n": 1}
+
+
+@pytest.mark.parametrize("kind", ["relative", "typo", "file", "foreign"])
+def test_a_setting_it_must_not_use_is_refused(tmp_path, monkeypatch, kind):
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / f"{key(1)}.json").write_text("someone else's")
+    (tmp_path / "file").write_text("a file")
+    setting = {"relative": "cache", "typo": "of", "file": str(tmp_path / "file"), "foreign": str(foreign)}[
+        kind
+    ]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATAOPS_PLAN_CACHE", setting)
+    with pytest.raises(PlanError) as info:
+        plan_cache.directory(ROOT)
+    (line,) = info.value.lines
+    assert line.startswith(f"DATAOPS_PLAN_CACHE={setting}: ") and "fix: set it to on" in line
+    with pytest.raises(PlanError):
+        plan_cache.store(ROOT, key(2), Plan("p", "s", [], {}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "photos"]
+    assert [p.name for p in foreign.iterdir()] == [f"{key(1)}.json"]
+
+
+def test_the_command_refuses_a_foreign_directory_in_one_line(tmp_path):
+    (tmp_path / "report.json").write_text("{}")
+    result = subprocess.run(
+        [sys.executable, "-m", "dataops", "plan", "--stack", "local"],
+        cwd=ROOT,
+        env=os.environ | {"DATAOPS_PLAN_CACHE": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: DATAOPS_PLAN_CACHE={tmp_path}: a directory with other files")
+    assert len(result.stderr.splitlines()) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]

@@ -3,16 +3,22 @@ the revision's plans cached by its tree id."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from dataops import plan_cache, revision
 from dataops.plan import ROOT, Plan, PlanError
+from tests.conftest import children, session_processes
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -39,10 +45,45 @@ def repo(tmp_path_factory) -> Path:
     return repo
 
 
-def dataops(repo: Path, *args: str) -> subprocess.CompletedProcess:
+def dataops(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "dataops", *args], cwd=repo, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "dataops", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
+
+
+def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=check)  # noqa: S607
+
+
+def worktrees(repo: Path) -> list[str]:
+    listed = git(repo, "worktree", "list", "--porcelain")
+    return [
+        line.removeprefix("worktree ") for line in listed.stdout.splitlines() if line.startswith("worktree ")
+    ]
+
+
+def base_planning(repo: Path, tmp: Path, *args: str) -> subprocess.Popen:
+    """`diff ARGS` (plan cache off, temporary files in `tmp`) as a session of its own, once the
+    base revision's worktree exists and its subprocess plans in it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dataops", "diff", *args],
+        cwd=repo,
+        env=os.environ | {"DATAOPS_PLAN_CACHE": "off", "TMPDIR": str(tmp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(worktrees(repo)) < 2 or not children(process.pid, "python"):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.02)
+    return process
 
 
 def diff_with_dev_edited(repo: Path, old: str, new: str) -> subprocess.CompletedProcess:
@@ -152,11 +193,11 @@ def test_a_revision_without_the_batch_api_is_planned_per_stack(repo, monkeypatch
     # Older revisions may lack what the one-process batch uses; each stack then runs the
     # revision's own `python -m dataops plan --json`.
     monkeypatch.setattr(revision, "_BATCH", "raise SystemExit(3)")
-    plans = revision._plan_all(repo, ["dev"], "HEAD")
+    plans = revision._plan_all(revision.Pending(), repo, ["dev"], "HEAD")
     assert set(plans) == {"dev"} and len(plans["dev"].resources) > 20
     monkeypatch.setattr(revision, "_BATCH", "raise SystemExit(3)")
     with pytest.raises(PlanError, match="stack nope does not evaluate at that revision"):
-        revision._plan_all(repo, ["nope"], "HEAD")
+        revision._plan_all(revision.Pending(), repo, ["nope"], "HEAD")
 
 
 def test_a_revision_without_build_plans_is_planned_one_stack_at_a_time(repo, tmp_path):
@@ -165,6 +206,77 @@ def test_a_revision_without_build_plans_is_planned_one_stack_at_a_time(repo, tmp
     shutil.copytree(repo, tree, ignore=shutil.ignore_patterns(".git"))
     plan_py = tree / "dataops" / "plan.py"
     plan_py.write_text(plan_py.read_text().replace("def build_plans(", "def _not_yet("))
-    plans = revision._plan_all(tree, ["dev", "prod"], "HEAD")
+    plans = revision._plan_all(revision.Pending(), tree, ["dev", "prod"], "HEAD")
     assert set(plans) == {"dev", "prod"}
     assert len(plans["dev"].resources) > 20 and len(plans["prod"].resources) > 20
+
+
+@pytest.mark.parametrize("send", [os.killpg, os.kill], ids=["ctrl-c at a terminal", "kill -INT"])
+def test_ctrl_c_during_diff_base_stops_the_base_and_removes_its_worktree(repo, tmp_path, send):
+    with base_planning(repo, tmp_path, "--base", "HEAD", "--all-stacks") as process:
+        send(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stderr, stdout) == (130, "error: interrupted\n", "")
+    assert worktrees(repo) == [str(repo)]
+    assert list(tmp_path.iterdir()) == []  # its dataops-base-* directory too
+    assert session_processes(process.pid) == []  # the base's subprocess did not plan on
+
+
+def test_a_worktree_left_by_a_killed_run_is_removed_by_the_next(repo, tmp_path, monkeypatch):
+    with base_planning(repo, tmp_path, "--stack", "dev", "--base", "HEAD") as process:
+        # Every process of the command, as when a CI job is cancelled: none cleans up.
+        while alive := session_processes(process.pid):
+            for pid in alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+    (left,) = (Path(w) for w in worktrees(repo)[1:])
+    assert left.parent.parent == tmp_path and left.parent.name.startswith("dataops-base-")
+
+    # The next run finds both plans in the cache (stand-ins), so only the clean-up is real.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DATAOPS_PLAN_CACHE", str(cache))
+    stand_in = Plan("dataops-platform", "dev", [], {})
+    plan_cache.store(repo, plan_cache.revision_key(revision.resolve(repo, "HEAD")[1], "dev"), stand_in)
+    plan_cache.store(repo, plan_cache.inputs_key(repo, "dev"), stand_in)
+    mine = tmp_path / "mine"  # a worktree of the user's own, which stays
+    git(repo, "worktree", "add", "--detach", str(mine))
+    try:
+        after = dataops(
+            repo, "diff", "--stack", "dev", "--base", "HEAD", env=os.environ | {"TMPDIR": str(tmp_path)}
+        )
+        assert after.returncode == 0 and after.stderr == "", after.stderr
+        assert worktrees(repo) == [str(repo), str(mine)]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "mine"]
+    finally:
+        git(repo, "worktree", "remove", "--force", str(mine))
+
+
+def test_only_this_tools_worktrees_that_no_process_holds_are_removed(repo, tmp_path):
+    """Each case of `remove_leftovers`: removed, or kept and why."""
+    cases = {
+        "dataops-base-dead0001": "removed",  # locked by nobody: its run was killed
+        "dataops-base-live0001": "kept",  # locked: a run (or its subprocess) still plans in it
+        "dataops-base-gone0001": "removed",  # its directory is gone; git still lists it
+        "dataops-base-old00001": "removed",  # no lock (an earlier version's), older than any run
+        "dataops-base-young001": "kept",  # no lock, and a run of an earlier version may be going
+        "dataops-base-mine": "kept",  # not a name `tempfile.mkdtemp` gives: the user's
+        "mine": "kept",
+    }
+    long_ago = time.time() - revision.LOCKLESS_SECONDS - 60
+    for name in cases:
+        git(repo, "worktree", "add", "--detach", str(tmp_path / name / "tree"))
+        os.utime(tmp_path / name, (long_ago, long_ago))
+    for name in ("dataops-base-dead0001", "dataops-base-live0001"):
+        (tmp_path / name / revision.LOCK).touch()
+    os.utime(tmp_path / "dataops-base-young001", None)
+    shutil.rmtree(tmp_path / "dataops-base-gone0001")
+    try:
+        with open(tmp_path / "dataops-base-live0001" / revision.LOCK) as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            revision.remove_leftovers(repo)
+        kept = [name for name in cases if str(tmp_path / name / "tree") in worktrees(repo)]
+        assert kept == [name for name, fate in cases.items() if fate == "kept"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+    finally:
+        for name in cases:
+            git(repo, "worktree", "remove", "--force", str(tmp_path / name / "tree"), check=False)

@@ -64,6 +64,39 @@ def test_bad_create_input_is_one_line_and_creates_nothing(name, owner, ttl, mess
     assert backend.calls == [] and backend.stacks_ == {}
 
 
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("87600h", 87600),
+        ("3650d", 87600),
+        ("0521w", 87528),
+        ("87601h", None),
+        ("3651d", None),
+        ("99999999999d", None),
+        ("9" * 5000 + "d", None),  # more digits than int() reads
+    ],
+)
+def test_a_duration_is_at_most_ten_years(text, hours):
+    if hours is not None:
+        assert sandbox.parse_ttl(text, flag="--older-than") == timedelta(hours=hours)
+        return
+    with pytest.raises(PlanError) as info:
+        sandbox.parse_ttl(text, flag="--older-than")
+    assert info.value.lines == [
+        f"--older-than {text}: longer than ten years (87600 hours); fix: use a shorter duration, e.g. 30d"
+    ]
+
+
+def test_cli_huge_durations_are_one_line_exit_2():
+    for args in (
+        ("reap", "--older-than", "99999999999d"),
+        ("create", "demo", "--owner", "a@example.com", "--ttl", "99999999999w"),
+    ):
+        result = dataops("sandbox", *args)
+        assert result.returncode == 2 and "longer than ten years" in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
 def test_render_fills_in_owner_and_lifetime():
     rendered = sandbox.render(ROOT, "sandbox-bob", "bob@example.com", "8h", NOW)
     assert rendered.stack == "sandbox-bob"
