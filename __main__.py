@@ -10,7 +10,7 @@ import pulumi
 
 from components.ci_runner import CiRunner, CiRunnerArgs
 from components.cluster import Cluster, ClusterArgs
-from components.config import StackConfig, Team, load_stack_config
+from components.config import StackConfig, TeamConfig, load_stack_config
 from components.container_image import ContainerImage, ContainerImageArgs
 from components.data_access import DataAccess, DataAccessArgs
 from components.data_lake import GovernedDataLake, GovernedDataLakeArgs
@@ -78,7 +78,7 @@ def sandbox(config: StackConfig) -> None:
     access = DataAccess("access", DataAccessArgs.from_config(config, consumed_lake(config), cluster.identity))
     team = TeamNamespace(
         f"team-{namespace}",
-        TeamNamespaceArgs.from_config(config, Team(name=namespace), cluster.identity, access.role),
+        TeamNamespaceArgs.from_config(config, TeamConfig(name=namespace), cluster.identity, access.role),
         provider=cluster.provider,
     )
     notebook = SandboxNotebook(

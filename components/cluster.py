@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 
 from components import cluster_access
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.config import ExistingCluster, NodeGroup, StackConfig
+from components.config import ExistingClusterConfig, NodeGroupConfig, StackConfig
 from components.load_balancer_controller import LoadBalancerController, LoadBalancerControllerArgs
 from components.network import Network, NetworkArgs
 from components.node_pools import POOL_LABEL, USER_LABEL, USER_TAINT, Pool, node_groups
@@ -55,13 +55,13 @@ class ClusterArgs:
     availability_zones: int = 2
     nat_per_az: bool = False
     service_cidr: str | None = None
-    system_nodes: NodeGroup | None = None
-    notebook_nodes: NodeGroup | None = None
-    gpu_nodes: NodeGroup | None = None
+    system_nodes: NodeGroupConfig | None = None
+    notebook_nodes: NodeGroupConfig | None = None
+    gpu_nodes: NodeGroupConfig | None = None
     """Only where notebooks have GPU profiles."""
     interface_endpoints: bool = False
     protect: bool = False
-    existing: ExistingCluster | None = None
+    existing: ExistingClusterConfig | None = None
     kubeconfig: pulumi.Input[str] | None = None
     team_namespaces: list[str] = field(default_factory=list)
     host: pulumi.Output[dict] | None = None
@@ -164,7 +164,7 @@ class Cluster(pulumi.ComponentResource):
     # -- existing ------------------------------------------------------------------------------
 
     def _adopt(self, name: str, args: ClusterArgs) -> None:
-        existing = args.existing or ExistingCluster()
+        existing = args.existing or ExistingClusterConfig()
         self.provider = k8s.Provider(
             f"{name}-provider",
             kubeconfig=args.kubeconfig,

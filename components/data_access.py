@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import StackConfig, Workspace
+from components.config import StackConfig, WorkspaceConfig
 from components.data_lake import key_policy
 from components.governed_bucket import GovernedBucket, GovernedBucketArgs, Lifecycle
 from components.lake_access import BucketRef, LakeRef, attach_grant
@@ -34,7 +34,7 @@ class DataAccessArgs:
     """Role ARNs that may also assume the workload role."""
     identity: WorkloadIdentity
     """How the cluster's pods assume the role (without a cluster: principals of this account)."""
-    workspace: Workspace
+    workspace: WorkspaceConfig
     physical_prefix: str
     stack: str
     tags: dict[str, str]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ObjectLock, StackConfig, Zone
+from components.config import ObjectLockConfig, StackConfig, ZoneConfig
 from components.governed_bucket import GovernedBucket, GovernedBucketArgs, Lifecycle
 from components.lake_access import LakeRef
 
@@ -23,7 +23,7 @@ ACCESS_LOGS = "access-logs"
 
 @dataclass
 class GovernedDataLakeArgs:
-    zones: dict[str, Zone]
+    zones: dict[str, ZoneConfig]
     """Zone name -> lifecycle and classification."""
     tags: dict[str, str]
     """Mandatory tags; each zone adds its own data-classification."""
@@ -34,7 +34,7 @@ class GovernedDataLakeArgs:
     region: str
     protect: bool
     """protect + retainOnDelete on every resource of the lake."""
-    object_lock: ObjectLock | None = None
+    object_lock: ObjectLockConfig | None = None
     access_log_retention_days: int = 365
     kms_deletion_window_days: int = 30
     unsupported: dict[str, str] | None = None

@@ -14,14 +14,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ObjectLock, Transition
+from components.config import ObjectLockConfig, TransitionConfig
 
 TYPE = "dataops:index:GovernedBucket"
 
 
 @dataclass
 class Lifecycle:
-    transitions: list[Transition] = field(default_factory=list)
+    transitions: list[TransitionConfig] = field(default_factory=list)
     noncurrent_version_expiration_days: int = 90
     abort_incomplete_multipart_days: int = 7
     expire_objects_after_days: int | None = None
@@ -39,7 +39,7 @@ class GovernedBucketArgs:
     """Bucket receiving this bucket's server access logs; None only for the log bucket itself."""
     access_log_prefix: str = ""
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
-    object_lock: ObjectLock | None = None
+    object_lock: ObjectLockConfig | None = None
     protect: bool = False
     """protect + retainOnDelete on every child: the data outlives the stack."""
     force_destroy: bool = False

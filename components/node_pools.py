@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import NodeGroup as NodeGroupConfig
+from components.config import NodeGroupConfig
 
 POOL_LABEL = "dataops.io/pool"
 # The Zero to JupyterHub chart schedules user pods onto nodes labelled for users and tolerates

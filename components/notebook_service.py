@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import Notebooks, StackConfig
+from components.config import NotebooksConfig, StackConfig
 from components.node_pools import POOL_LABEL
 from components.notebook_endpoint import NotebookEndpoint, NotebookEndpointArgs
 from components.workload_identity import SERVICE_ACCOUNT
@@ -42,7 +42,7 @@ CONTAINER_SECURITY = {
 @dataclass
 class NotebookServiceArgs:
     namespace: str
-    notebooks: Notebooks
+    notebooks: NotebooksConfig
     image_ref: pulumi.Input[str]
     """`registry/repo@sha256:...` of this stack's image."""
     storage_class: str
@@ -293,7 +293,7 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
     return values
 
 
-def scheduling_values(nb: Notebooks, dedicated_nodes: bool) -> dict[str, Any]:
+def scheduling_values(nb: NotebooksConfig, dedicated_nodes: bool) -> dict[str, Any]:
     """How user servers meet the autoscaler (Zero to JupyterHub, "Optimizations",
     https://z2jh.jupyter.org/en/stable/administrator/optimization.html): the user scheduler packs
     servers onto the busiest node so others empty out and go; placeholders (lowest priority,

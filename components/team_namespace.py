@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.config import Quota, StackConfig, Team
+from components.config import QuotaConfig, StackConfig, TeamConfig
 from components.workload_identity import SERVICE_ACCOUNT, WorkloadIdentity
 
 TYPE = "dataops:index:TeamNamespace"
@@ -27,7 +27,7 @@ NOTEBOOK_PORT = 8888  # single-user servers, reached only through the hub's prox
 @dataclass
 class TeamNamespaceArgs:
     team: str
-    quota: Quota
+    quota: QuotaConfig
     hub_namespace: str
     identity: WorkloadIdentity
     workload_role: aws.iam.Role
@@ -37,7 +37,7 @@ class TeamNamespaceArgs:
 
     @staticmethod
     def from_config(
-        cfg: StackConfig, team: Team, identity: WorkloadIdentity, workload_role: aws.iam.Role
+        cfg: StackConfig, team: TeamConfig, identity: WorkloadIdentity, workload_role: aws.iam.Role
     ) -> TeamNamespaceArgs:
         return TeamNamespaceArgs(
             team=team.name,

@@ -25,8 +25,7 @@ from typing import Any
 
 import yaml
 
-from components.config import INTERFACE_SERVICES
-from components.config_rules import cpu_cores, memory_gib
+from components.config import INTERFACE_SERVICES, cpu_cores, memory_gib
 from dataops.plan import Plan, PlanError, PlannedResource
 from dataops.stack_files import parse_yaml
 

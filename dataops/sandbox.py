@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from components.config_rules import parse_time
+from components.config import parse_time
 from dataops.plan import PlanError
 from dataops.sandbox_backend import Backend, BackendError, StateResource
 from dataops.stack_files import parse_yaml

@@ -10,24 +10,24 @@ from dataops.plan import ROOT
 
 README = (ROOT / "README.md").read_text()
 SECTIONS = {
-    "lake": c.Lake,
-    "access": c.Access,
-    "workspace": c.Workspace,
-    "cluster": c.Cluster,
-    "image": c.Image,
-    "sandbox": c.Sandbox,
-    "ci": c.Ci,
+    "lake": c.LakeConfig,
+    "access": c.AccessConfig,
+    "workspace": c.WorkspaceConfig,
+    "cluster": c.ClusterConfig,
+    "image": c.ImageConfig,
+    "sandbox": c.SandboxConfig,
+    "ci": c.CiConfig,
 }
 NESTED = [
-    c.Runner,
-    c.Zone,
-    c.Transition,
-    c.ObjectLock,
-    c.Network,
-    c.NodeGroup,
-    c.ExistingCluster,
-    c.Team,
-    c.Quota,
+    c.RunnerConfig,
+    c.ZoneConfig,
+    c.TransitionConfig,
+    c.ObjectLockConfig,
+    c.NetworkConfig,
+    c.NodeGroupConfig,
+    c.ExistingClusterConfig,
+    c.TeamConfig,
+    c.QuotaConfig,
 ]
 
 

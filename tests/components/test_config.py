@@ -54,7 +54,15 @@ def test_defaults_are_the_safe_choice():
 def test_every_setting_has_a_description():
     from components import config as c
 
-    models = [c.StackConfig, c.Lake, c.Zone, c.Transition, c.ObjectLock, c.Access, c.Workspace]
+    models = [
+        c.StackConfig,
+        c.LakeConfig,
+        c.ZoneConfig,
+        c.TransitionConfig,
+        c.ObjectLockConfig,
+        c.AccessConfig,
+        c.WorkspaceConfig,
+    ]
     missing = [f"{m.__name__}.{n}" for m in models for n, f in m.model_fields.items() if not f.description]
     assert missing == []
 

@@ -1,0 +1,233 @@
+"""Rules of the cluster the platform creates or adopts: its version, access, network, node
+groups, and the team namespaces on it."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic.alias_generators import to_camel
+
+from components.config.base import CONTROL_PLANE_LOGS, DNS_LABEL_RE, KUBERNETES_VERSIONS
+from components.config.errors import MISSING
+from components.config.rules.ci import ci_rules, role_arn
+from components.config.rules.common import PRIVATE_RANGES, Add, parse_cidr
+from components.config.stack import StackConfig
+from components.config.units import cpu_cores, memory_gib
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+PRICES = Path(__file__).resolve().parents[3] / "estimates" / "prices.yaml"
+
+
+@cache
+def known_instance_types() -> frozenset[str]:
+    """The EC2 instance types the price table lists: the maintained list of types a node group
+    may use, so a typo fails here rather than in EKS, and every node is priced."""
+
+    return frozenset((yaml.safe_load(PRICES.read_text(encoding="utf-8")) or {}).get("ec2") or {}) - {"source"}
+
+
+def cluster_rules(cfg: StackConfig, add: Add) -> None:
+    c = cfg.cluster
+    if cfg.environment in ("local", "sandbox"):  # no cluster of their own (sandboxes use the host's)
+        return
+    if c.kubernetes_version not in KUBERNETES_VERSIONS:
+        add(
+            "cluster.kubernetesVersion",
+            c.kubernetes_version,
+            "not a Kubernetes version EKS supports",
+            f"use one of {', '.join(KUBERNETES_VERSIONS)}",
+        )
+    for team in cfg.teams:
+        if not DNS_LABEL_RE.match(team.name) or team.name in ("default", "kube-system", cfg.hub_namespace):
+            add(
+                "teams",
+                team.name,
+                "team names become namespace names",
+                "use a DNS label (lowercase letters, digits, hyphens) that is not a system namespace",
+            )
+    names = [t.name for t in cfg.teams]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        add("teams", name, "listed twice", "list each team once")
+    if not DNS_LABEL_RE.match(cfg.hub_namespace) or cfg.hub_namespace in SYSTEM_NAMESPACES:
+        add(
+            "hubNamespace",
+            cfg.hub_namespace,
+            "not a DNS label, or a system namespace",
+            "use lowercase letters, digits and hyphens, e.g. jupyterhub",
+        )
+    for i, team in enumerate(cfg.teams):
+        q = team.quota
+        for key in ("cpu", "default_cpu"):
+            if cpu_cores(getattr(q, key)) is None:
+                add(
+                    f"teams[{i}].quota.{to_camel(key)}",
+                    getattr(q, key),
+                    "not a CPU quantity",
+                    'write cores or millicores, e.g. "4" or "500m"',
+                )
+        for key in ("memory", "storage", "default_memory"):
+            if memory_gib(getattr(q, key)) is None:
+                add(
+                    f"teams[{i}].quota.{to_camel(key)}", getattr(q, key), "not a size", 'write it like "64Gi"'
+                )
+
+    if c.mode == "existing":
+        if cfg.kubeconfig is None and (c.existing is None or c.existing.context is None):
+            add(
+                "cluster.existing",
+                MISSING,
+                "an existing cluster needs a way in",
+                "set cluster.existing.context, or `pulumi config set --secret kubeconfig < file`",
+            )
+        if (
+            c.existing is not None
+            and c.existing.oidc_provider_arn is not None
+            and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$", c.existing.oidc_provider_arn)
+        ):
+            add(
+                "cluster.existing.oidcProviderArn",
+                c.existing.oidc_provider_arn,
+                "not an IAM OIDC provider ARN",
+                "copy it from `aws iam list-open-id-connect-providers`",
+            )
+        return
+    if cfg.kubeconfig is not None or c.existing is not None:
+        add(
+            "cluster.mode",
+            "eks",
+            "kubeconfig / cluster.existing apply only to existing clusters",
+            "set cluster.mode to existing, or remove them",
+        )
+    if not c.admin_roles:
+        add(
+            "cluster.adminRoles",
+            [],
+            "nobody could administer the cluster",
+            "list at least one IAM role ARN for cluster-admin access",
+        )
+    for role in c.admin_roles:
+        role_arn(role, "cluster.adminRoles", add)
+    ci_rules(cfg, add)
+
+    net = c.network
+    vpc = parse_cidr(net.vpc_cidr, "cluster.network.vpcCidr", add)
+    if vpc is not None:
+        if not any(vpc.subnet_of(r) for r in PRIVATE_RANGES):
+            add(
+                "cluster.network.vpcCidr",
+                net.vpc_cidr,
+                "not a private (RFC 1918) range",
+                "use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+            )
+        if not 16 <= vpc.prefixlen <= 20:
+            add(
+                "cluster.network.vpcCidr",
+                net.vpc_cidr,
+                "the VPC must be between /16 and /20",
+                "use a /16 to /20 range (subnets are carved from it per AZ)",
+            )
+    if net.service_cidr is not None:
+        svc = parse_cidr(net.service_cidr, "cluster.network.serviceCidr", add)
+        if svc is not None and not any(svc.subnet_of(r) for r in PRIVATE_RANGES):
+            add(
+                "cluster.network.serviceCidr",
+                net.service_cidr,
+                "not a private (RFC 1918) range",
+                "use e.g. 172.20.0.0/16",
+            )
+        elif svc is not None and vpc is not None and svc.overlaps(vpc):
+            add(
+                "cluster.network.serviceCidr",
+                net.service_cidr,
+                f"overlaps the VPC range {vpc}",
+                "choose a range outside the VPC, e.g. 172.20.0.0/16",
+            )
+    public: list[ipaddress.IPv4Network] = []
+    for cidr in c.public_access_cidrs:
+        block = parse_cidr(cidr, "cluster.publicAccessCidrs", add)
+        if block is None:
+            continue
+        if block.prefixlen == 0:
+            add(
+                "cluster.publicAccessCidrs",
+                cidr,
+                "opens the API endpoint to the whole internet",
+                "list your office or VPN ranges instead",
+            )
+        elif any(block.subnet_of(r) for r in PRIVATE_RANGES):
+            add(
+                "cluster.publicAccessCidrs",
+                cidr,
+                "a private range never reaches the public endpoint",
+                "list public ranges; private clients use the private endpoint",
+            )
+        for other in public:
+            if block.overlaps(other):
+                add("cluster.publicAccessCidrs", cidr, f"overlaps {other}", "merge or remove one of them")
+        public.append(block)
+
+    for key, group in (
+        ("systemNodes", c.system_nodes),
+        ("notebookNodes", c.notebook_nodes),
+        ("gpuNodes", c.gpu_nodes),
+    ):
+        if not group.min_size <= group.desired_size <= group.max_size:
+            add(
+                f"cluster.{key}",
+                group.model_dump(by_alias=True, include={"min_size", "desired_size", "max_size"}),
+                "sizes must satisfy minSize <= desiredSize <= maxSize",
+                "adjust the three sizes",
+            )
+        if not group.instance_types:
+            add(f"cluster.{key}.instanceTypes", [], "no instance type", "list at least one, e.g. m6i.large")
+        known = known_instance_types()
+        for instance_type in group.instance_types:
+            if instance_type not in known:
+                add(
+                    f"cluster.{key}.instanceTypes",
+                    instance_type,
+                    f"not an instance type the platform knows ({', '.join(sorted(known))})",
+                    "correct the spelling, or add it and its hourly price under ec2 in estimates/prices.yaml",
+                )
+    if c.system_nodes.min_size < 1:
+        add(
+            "cluster.systemNodes.minSize",
+            c.system_nodes.min_size,
+            "add-ons need at least one system node",
+            "set minSize to 1 or more",
+        )
+
+    if cfg.environment == "prod":
+        if c.public_access_cidrs:
+            add(
+                "cluster.publicAccessCidrs",
+                c.public_access_cidrs,
+                "prod's API endpoint is private only",
+                "remove cluster.publicAccessCidrs (reach prod through the VPC or a bastion)",
+            )
+        if net.availability_zones != 3:
+            add(
+                "cluster.network.availabilityZones",
+                net.availability_zones,
+                "prod spans three AZs",
+                "set it to 3",
+            )
+        if net.nat_gateways != "perAz":
+            add(
+                "cluster.network.natGateways",
+                net.nat_gateways,
+                "prod keeps egress up when one AZ fails",
+                "set it to perAz",
+            )
+        if sorted(c.log_types) != sorted(CONTROL_PLANE_LOGS):
+            add(
+                "cluster.logTypes",
+                c.log_types,
+                "prod records every control-plane log type",
+                "remove cluster.logTypes (the default is all of them)",
+            )
