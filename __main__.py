@@ -9,7 +9,10 @@ and image on Docker alone.
 import pulumi
 
 from components.ci_runner import CiRunner, CiRunnerArgs
-from components.cluster import Cluster, ClusterArgs
+from components.cluster.base import Cluster
+from components.cluster.eks import EksCluster, EksClusterArgs
+from components.cluster.existing import ExistingCluster, ExistingClusterArgs
+from components.cluster.host import HostCluster, HostClusterArgs
 from components.config import StackConfig, TeamConfig, load_stack_config
 from components.container_image import ContainerImage, ContainerImageArgs
 from components.data_access import DataAccess, DataAccessArgs
@@ -17,6 +20,8 @@ from components.data_lake import GovernedDataLake, GovernedDataLakeArgs
 from components.lake_access import LakeRef
 from components.local_endpoint import UNSUPPORTED, LocalLakeEndpoint, LocalLakeEndpointArgs
 from components.local_notebook import LocalNotebook, LocalNotebookArgs
+from components.network import NAME as NETWORK
+from components.network import Network, NetworkArgs, existing_vpc, moved_from_the_cluster
 from components.notebook_service import NotebookService, NotebookServiceArgs
 from components.sandbox_notebook import SandboxNotebook, SandboxNotebookArgs
 from components.team_namespace import TeamNamespace, TeamNamespaceArgs
@@ -28,6 +33,23 @@ def consumed_lake(config: StackConfig) -> LakeRef:
     return LakeRef.from_stack_output(owner.get_output("lake"), owner_stack, config.region)
 
 
+def cluster_for(config: StackConfig) -> Cluster:
+    """An existing cluster, or an EKS cluster in the stack's own VPC or an existing VPC's
+    subnets, with the in-VPC runner that deploys it."""
+    if config.cluster.mode == "existing":
+        return ExistingCluster("cluster", ExistingClusterArgs.from_config(config))
+    existing = config.cluster.network.existing
+    if existing is not None:
+        vpc = existing_vpc(existing)
+    else:
+        vpc = Network(NETWORK, NetworkArgs.from_config(config), opts=moved_from_the_cluster()).ref
+    cluster = EksCluster("cluster", EksClusterArgs.from_config(config), vpc)
+    if config.runs_runner:
+        runner = CiRunner("ci-runner", CiRunnerArgs.from_config(config), vpc, cluster.api_security_group)
+        pulumi.export("runner", runner.exported())
+    return cluster
+
+
 def cloud(config: StackConfig) -> None:
     if config.lake.role == "owner":
         lake = GovernedDataLake("lake", GovernedDataLakeArgs.from_config(config))
@@ -37,23 +59,16 @@ def cloud(config: StackConfig) -> None:
         lake_ref = consumed_lake(config)
 
     image = ContainerImage("notebook-image", ContainerImageArgs.from_config(config))
-    cluster = Cluster("cluster", ClusterArgs.from_config(config))
-    if config.runs_runner:
-        assert cluster.network is not None and cluster.api_security_group is not None
-        runner = CiRunner(
-            "ci-runner", CiRunnerArgs.from_config(config), cluster.network, cluster.api_security_group
-        )
-        pulumi.export("runner", runner.exported())
+    cluster = cluster_for(config)
     access = DataAccess("access", DataAccessArgs.from_config(config, lake_ref, cluster.identity))
     # The hub's namespace is set up like a team's: its user servers run there.
-    namespaces = [*config.teams, *([config.hub_team()] if config.notebooks.enabled else [])]
     teams = {
         team.name: TeamNamespace(
             f"team-{team.name}",
             TeamNamespaceArgs.from_config(config, team, cluster.identity, access.role),
             provider=cluster.provider,
         )
-        for team in namespaces
+        for team in config.workload_teams()
     }
     if config.notebooks.enabled:
         notebooks = NotebookService(
@@ -74,7 +89,7 @@ def sandbox(config: StackConfig) -> None:
     # The host's cluster and image, and the owner's lake, are read, never created.
     host = pulumi.StackReference("sandbox-host", stack_name=config.host_stack_name(pulumi.get_organization()))
     namespace = config.stack
-    cluster = Cluster("cluster", ClusterArgs.from_host(config, host.get_output("cluster"), namespace))
+    cluster = HostCluster("cluster", HostClusterArgs.from_config(config, host.get_output("cluster")))
     access = DataAccess("access", DataAccessArgs.from_config(config, consumed_lake(config), cluster.identity))
     team = TeamNamespace(
         f"team-{namespace}",

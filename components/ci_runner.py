@@ -23,12 +23,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.cluster.eks import API_PORT
 from components.config import StackConfig
-from components.network import Network
+from components.network import VpcRef
 from components.workload_identity import service_trust
 
 TYPE = "dataops:index:CiRunner"
-API_PORT = 443
 # Ubuntu 22.04 with Docker: actions/setup-python installs its prebuilt Pythons on Ubuntu only
 # (https://docs.aws.amazon.com/codebuild/latest/userguide/ec2-compute-images.html).
 IMAGE = "aws/codebuild/standard:7.0"
@@ -69,7 +69,7 @@ class CiRunnerArgs:
             compute_type=cfg.ci.runner.compute_type,
             allowed_actor_ids=list(cfg.ci.runner.allowed_actor_ids),
             privileged=cfg.image.digest is None,
-            log_retention_days=365 if cfg.environment == "prod" else 90,
+            log_retention_days=cfg.log_retention_days,
             tags=cfg.mandatory_tags(),
         )
 
@@ -150,7 +150,7 @@ class CiRunner(pulumi.ComponentResource):
         self,
         name: str,
         args: CiRunnerArgs,
-        network: Network,
+        vpc: VpcRef,
         api_security_group: aws.ec2.SecurityGroup,
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -163,7 +163,7 @@ class CiRunner(pulumi.ComponentResource):
 
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            vpc_id=network.vpc.id,
+            vpc_id=vpc.vpc_id,
             description=f"GitHub Actions runner {args.project_name}",
             tags={**args.tags, "Name": args.project_name},
             opts=child,
@@ -214,7 +214,7 @@ class CiRunner(pulumi.ComponentResource):
             role=role.id,
             name="runner",
             policy=pulumi.Output.all(
-                partition, region, account, logs.arn, pulumi.Output.all(*network.private_subnet_ids)
+                partition, region, account, logs.arn, pulumi.Output.all(*vpc.private_subnet_ids)
             ).apply(
                 lambda v: json.dumps(runner_policy(v[0], v[1], v[2], v[3], list(v[4]), args.connection_arn))
             ),
@@ -238,8 +238,8 @@ class CiRunner(pulumi.ComponentResource):
                 "privileged_mode": args.privileged,
             },
             vpc_config={
-                "vpc_id": network.vpc.id,
-                "subnets": network.private_subnet_ids,
+                "vpc_id": vpc.vpc_id,
+                "subnets": vpc.private_subnet_ids,
                 "security_group_ids": [self.security_group.id],
             },
             logs_config={"cloudwatch_logs": {"group_name": logs.name, "status": "ENABLED"}},

@@ -47,12 +47,12 @@ class ContainerImageArgs:
     repository_name: str
     """ECR repository name (shared by every stack, so a digest means the same image everywhere)."""
     tags: dict[str, str]
+    platform: str
+    keep_last: int
     digest: str | None = None
     """A promoted `sha256:...`: reference it and build nothing."""
     repository: str | None = None
     """Where a promoted digest lives; None: this account's ECR repository `repository_name`."""
-    platform: str = "linux/amd64"
-    keep_last: int = 30
     force_delete: bool = False
     """Sandboxes only: let `pulumi destroy` delete a repository that still holds images."""
     context: Path = field(default=IMAGE_DIR)

@@ -34,9 +34,9 @@ class GovernedDataLakeArgs:
     region: str
     protect: bool
     """protect + retainOnDelete on every resource of the lake."""
+    access_log_retention_days: int
+    kms_deletion_window_days: int
     object_lock: ObjectLockConfig | None = None
-    access_log_retention_days: int = 365
-    kms_deletion_window_days: int = 30
     unsupported: dict[str, str] | None = None
     """Governance features the storage endpoint cannot honour -> why (local stack only); each is
     skipped with a warning, never silently."""

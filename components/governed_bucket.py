@@ -19,11 +19,16 @@ from components.config import ObjectLockConfig, TransitionConfig
 TYPE = "dataops:index:GovernedBucket"
 
 
+# Buckets whose lifecycle is not configured (access logs, workspaces): unfinished multipart
+# uploads are aborted after this many days. Zone buckets take theirs from the config.
+UNFINISHED_UPLOAD_DAYS = 7
+
+
 @dataclass
 class Lifecycle:
+    noncurrent_version_expiration_days: int
+    abort_incomplete_multipart_days: int = UNFINISHED_UPLOAD_DAYS
     transitions: list[TransitionConfig] = field(default_factory=list)
-    noncurrent_version_expiration_days: int = 90
-    abort_incomplete_multipart_days: int = 7
     expire_objects_after_days: int | None = None
 
 
@@ -37,8 +42,8 @@ class GovernedBucketArgs:
     """Customer-managed key for SSE-KMS; None only for the access-log bucket (see GovernedDataLake)."""
     access_log_bucket: pulumi.Input[str] | None
     """Bucket receiving this bucket's server access logs; None only for the log bucket itself."""
+    lifecycle: Lifecycle
     access_log_prefix: str = ""
-    lifecycle: Lifecycle = field(default_factory=Lifecycle)
     object_lock: ObjectLockConfig | None = None
     protect: bool = False
     """protect + retainOnDelete on every child: the data outlives the stack."""

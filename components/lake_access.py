@@ -130,12 +130,15 @@ class LakeRef:
             }
         )
 
-    def zone(self, zone: str) -> pulumi.Output[dict[str, str]]:
+    def zone(self, zone: str, key: str = "access.read") -> pulumi.Output[dict[str, str]]:
+        """The zone's bucket; a zone the lake lacks fails the run, naming the setting `key`
+        that asked for it (a consumer's zones are the owner's, known only from its output)."""
+
         def pick(zones: dict[str, Any]) -> dict[str, str]:
             if zone not in zones:
                 raise pulumi.RunError(
-                    f"the lake has no zone '{zone}' (it has {', '.join(sorted(zones))}); "
-                    "fix dataops-platform:access in the stack file"
+                    f"dataops-platform:{key} = {zone!r}: the lake has no such zone; "
+                    f"fix: use one of {', '.join(sorted(zones))}, or add the zone to the owner stack"
                 )
             return zones[zone]
 
@@ -156,7 +159,7 @@ class LakeRef:
     def _grant(
         self, role: aws.iam.Role, zone: str, prefix: str, *, write: bool, parent: pulumi.Resource
     ) -> aws.iam.RolePolicy:
-        target = self.zone(zone)
+        target = self.zone(zone, "access.write" if write else "access.read")
         return attach_grant(
             role,
             f"{'write' if write else 'read'}-{zone}",

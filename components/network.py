@@ -1,6 +1,8 @@
-"""Network: the cluster's VPC — private subnets for nodes across AZs, public ones only for NAT
-and load balancers, a gateway endpoint so S3 (the lake, and ECR's image layers) never crosses a
-NAT, and optionally interface endpoints for the AWS APIs nodes and pods call most."""
+"""The network an eks cluster runs in, given to it as a `VpcRef`: either `Network`, the VPC the
+stack creates — private subnets for nodes across AZs, public ones only for NAT and load
+balancers, a gateway endpoint so S3 (the lake, and ECR's image layers) never crosses a NAT, and
+optionally interface endpoints for the AWS APIs nodes and pods call most — or `existing_vpc`,
+the subnets of a VPC the organisation runs (`cluster.network.existing`), looked up and checked."""
 
 from __future__ import annotations
 
@@ -10,9 +12,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import INTERFACE_SERVICES
+from components.cluster.base import TYPE as CLUSTER_TYPE
+from components.config import INTERFACE_SERVICES, ExistingNetworkConfig, StackConfig
 
 TYPE = "dataops:index:Network"
+NAME = "cluster-network"
+KEY = "dataops-platform:cluster.network.existing.privateSubnetIds"
+
+
+@dataclass
+class VpcRef:
+    """What a cluster, its runner and its load balancer controller need of their network."""
+
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: list[pulumi.Input[str]]
+    """Node subnets, one per AZ, in a fixed order (the per-AZ node groups are numbered by it)."""
 
 
 @dataclass
@@ -28,6 +42,28 @@ class NetworkArgs:
     """Private endpoints for INTERFACE_SERVICES (priced per AZ-hour; `estimate` shows the NAT
     processing they save)."""
 
+    @staticmethod
+    def from_config(cfg: StackConfig) -> NetworkArgs:
+        net = cfg.cluster.network
+        return NetworkArgs(
+            cidr=net.vpc_cidr,
+            availability_zones=net.availability_zones,
+            nat_per_az=net.nat_gateways == "perAz",
+            cluster_name=cfg.physical_name(),
+            tags=cfg.mandatory_tags(),
+            interface_endpoints=net.interface_endpoints,
+        )
+
+
+def moved_from_the_cluster() -> pulumi.ResourceOptions:
+    """The network was once built inside the cluster component: this alias keeps the URNs of the
+    VPC and everything in it in stacks deployed then, so `pulumi up` moves them, not replaces
+    them (Pulumi docs, "aliases" resource option: https://www.pulumi.com/docs/iac/concepts/options/aliases/;
+    children follow their parent's alias)."""
+    stack = pulumi.create_urn(f"{pulumi.get_project()}-{pulumi.get_stack()}", "pulumi:pulumi:Stack")
+    cluster = pulumi.create_urn("cluster", CLUSTER_TYPE, parent=stack)
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=cluster)])
+
 
 def subnet_plan(cidr: str, azs: int) -> tuple[list[str], list[str]]:
     """(private, public) CIDRs: the VPC split in four, private subnets take the first quarters;
@@ -41,6 +77,8 @@ def subnet_plan(cidr: str, azs: int) -> tuple[list[str], list[str]]:
 class Network(pulumi.ComponentResource):
     vpc: aws.ec2.Vpc
     """The VPC."""
+    ref: VpcRef
+    """What the cluster uses of it."""
     private_subnet_ids: list[pulumi.Output[str]]
     """Node subnets, one per AZ."""
     public_subnet_ids: list[pulumi.Output[str]]
@@ -174,4 +212,35 @@ class Network(pulumi.ComponentResource):
                     tags=args.tags,
                     opts=child,
                 )
+        self.ref = VpcRef(vpc_id=self.vpc.id, private_subnet_ids=list(self.private_subnet_ids))
         self.register_outputs({"vpcId": self.vpc.id, "privateSubnetIds": self.private_subnet_ids})
+
+
+def existing_vpc(existing: ExistingNetworkConfig) -> VpcRef:
+    """An existing VPC's private subnets, each looked up (a subnet that does not exist fails the
+    preview) and checked: all in `vpcId`, each in its own AZ, as the per-AZ node groups assume."""
+    subnets = [aws.ec2.get_subnet_output(id=subnet) for subnet in existing.private_subnet_ids]
+
+    def check(found: list[dict]) -> list[str]:
+        zones: dict[str, str] = {}
+        for subnet in found:
+            if subnet["vpc_id"] != existing.vpc_id:
+                raise pulumi.RunError(
+                    f"{KEY} = {subnet['id']!r}: in {subnet['vpc_id']}, not in vpcId {existing.vpc_id}; "
+                    "fix: list private subnets of that VPC"
+                )
+            other = zones.setdefault(subnet["availability_zone"], subnet["id"])
+            if other != subnet["id"]:
+                raise pulumi.RunError(
+                    f"{KEY} = {subnet['id']!r}: {other} is in {subnet['availability_zone']} too; "
+                    "fix: list one private subnet per availability zone"
+                )
+        return [subnet["id"] for subnet in found]
+
+    checked = pulumi.Output.all(
+        *(pulumi.Output.all(id=s.id, vpc_id=s.vpc_id, availability_zone=s.availability_zone) for s in subnets)
+    ).apply(check)
+    return VpcRef(
+        vpc_id=checked.apply(lambda _: existing.vpc_id),
+        private_subnet_ids=[checked[i] for i in range(len(subnets))],
+    )

@@ -22,7 +22,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.load_balancer_controller import INGRESS_CLASS, SSL_POLICY
+from components.cluster.load_balancer_controller import INGRESS_CLASS, SSL_POLICY
 
 TYPE = "dataops:index:NotebookEndpoint"
 PROXY_SERVICE = "proxy-public"  # the Zero to JupyterHub chart's proxy service, port name `http`
@@ -39,6 +39,10 @@ class NotebookEndpointArgs:
     allowed_cidrs: list[str]
     load_balancer_name: str
     """At most 32 characters; the load balancer's name in the AWS console."""
+    subnets: list[str]
+    """The load balancer's subnets; empty: the controller discovers them by their role tags
+    (controller guide, "Subnet auto-discovery":
+    https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/subnet_discovery/)."""
     labels: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -61,6 +65,8 @@ def ingress_annotations(args: NotebookEndpointArgs, certificate_arn: str) -> dic
     }
     if args.allowed_cidrs:
         annotations[f"{ALB}/inbound-cidrs"] = ",".join(args.allowed_cidrs)
+    if args.subnets:
+        annotations[f"{ALB}/subnets"] = ",".join(args.subnets)
     return annotations
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster.node_pools import POOL_LABEL
 from components.config import NotebooksConfig, StackConfig
-from components.node_pools import POOL_LABEL
 from components.notebook_endpoint import NotebookEndpoint, NotebookEndpointArgs
 from components.workload_identity import SERVICE_ACCOUNT
 
@@ -37,6 +37,19 @@ CONTAINER_SECURITY = {
     "runAsNonRoot": True,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+
+
+def load_balancer_subnets(cfg: StackConfig) -> list[str]:
+    """An existing VPC's subnets for the hub's load balancer (public ones for an internet-facing
+    hub); none in the VPC the platform creates, whose subnets carry the controller's discovery tags."""
+    existing = cfg.cluster.network.existing
+    if existing is None:
+        return []
+    return list(
+        existing.public_subnet_ids
+        if cfg.notebooks.scheme == "internet-facing"
+        else existing.private_subnet_ids
+    )
 
 
 @dataclass
@@ -69,6 +82,7 @@ class NotebookServiceArgs:
                 scheme=nb.scheme,
                 allowed_cidrs=list(nb.allowed_cidrs),
                 load_balancer_name=cfg.physical_name("hub")[:32],
+                subnets=load_balancer_subnets(cfg),
                 labels=labels,
                 tags={k: v for k, v in cfg.mandatory_tags().items() if "," not in v and "=" not in v},
             )

@@ -14,9 +14,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.cluster.node_pools import POOL_LABEL
+from components.cluster.node_pools import USER_TAINT as NOTEBOOK_NODE_TAINT
 from components.config import StackConfig
-from components.node_pools import POOL_LABEL
-from components.node_pools import USER_TAINT as NOTEBOOK_NODE_TAINT
 from components.team_namespace import NOTEBOOK_PORT
 from components.workload_identity import SERVICE_ACCOUNT
 

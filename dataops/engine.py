@@ -215,6 +215,12 @@ def _refusal_lines(
                 f"{where(full)}: {full}.hostedZone = {json.dumps(name)}: no such public Route 53 zone in "
                 "the account (offline: dataops/offline_account.yaml); fix: create the zone, or name yours"
             )
+        elif kind == "subnet":
+            full = f"{files.project}:cluster"
+            lines.append(
+                f"{where(full)}: {full}.network.existing = {json.dumps(name)}: no such subnet in the "
+                "account (offline: dataops/offline_account.yaml); fix: list subnets of your VPC"
+            )
         elif kind == "region":
             lines.append(f"{files.source.stack_file}: aws:region = {json.dumps(name)}: not modelled offline")
     return lines or [f"{files.source.stack_file}: the account refused: {refusals}"]

@@ -60,6 +60,11 @@ class FakeCloud(Mocks):
         account = offline_account()
         self._roles = {arn.rsplit("/", 1)[-1]: arn for arn in account.get("roles") or []}
         self._zones = {str(z).rstrip(".") for z in account.get("hostedZones") or []}
+        self._subnets = {
+            subnet: {**spec, "vpcId": vpc}
+            for vpc, network in (account.get("vpcs") or {}).items()
+            for subnet, spec in (network.get("subnets") or {}).items()
+        }
         self.refusals: list[tuple[str, str]] = []
         """(kind, name) of what the cloud refused (a role or zone that does not exist, ...), for
         the plan's error lines."""
@@ -415,6 +420,8 @@ class FakeCloud(Mocks):
             return self._get_role(args.args["name"])
         if args.token == "aws:route53/getZone:getZone":  # noqa: S105 - a function token
             return self._get_zone(str(args.args.get("name", "")))
+        if args.token == "aws:ec2/getSubnet:getSubnet":  # noqa: S105 - a function token
+            return self._get_subnet(str(args.args.get("id", "")))
         if args.token == "aws:lb/getHostedZoneId:getHostedZoneId":  # noqa: S105 - a function token
             zone = ALB_ZONES.get(self.region)
             if zone is None:
@@ -457,6 +464,25 @@ class FakeCloud(Mocks):
             "description": "",
             "permissionsBoundary": "",
             "roleLastUseds": [],
+        }, []
+
+    def _get_subnet(self, subnet_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """EC2 DescribeSubnets by id: the offline account's existing VPCs."""
+        spec = self._subnets.get(subnet_id)
+        if spec is None:
+            self.refusals.append(("subnet", subnet_id))
+            return {}, [("id", f"no matching EC2 Subnet found ({subnet_id})")]
+        return {
+            "id": subnet_id,
+            "vpcId": spec["vpcId"],
+            "availabilityZone": spec["availabilityZone"],
+            "availabilityZoneId": f"euw1-az{'abc'.index(spec['availabilityZone'][-1]) + 1}",
+            "cidrBlock": spec["cidr"],
+            "mapPublicIpOnLaunch": bool(spec.get("public")),
+            "arn": f"arn:{PARTITION}:ec2:{self.region}:{ACCOUNT_ID}:subnet/{subnet_id}",
+            "ownerId": ACCOUNT_ID,
+            "state": "available",
+            "tags": {},
         }, []
 
     def _get_zone(self, name: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:

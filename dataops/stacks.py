@@ -64,8 +64,8 @@ def _network_overlaps(cloud: dict[str, StackConfig]) -> list[str]:
     a transit gateway or a VPN that joins them later cannot route overlapping ranges."""
     ranges = []
     for stack, cfg in sorted(cloud.items()):
-        if cfg.cluster.mode != "eks":
-            continue
+        if cfg.cluster.mode != "eks" or cfg.cluster.network.existing is not None:
+            continue  # an existing VPC's range is its owner's to plan
         network = cfg.cluster.network
         ranges.append((stack, "cluster.network.vpcCidr", ipaddress.ip_network(network.vpc_cidr)))
         if network.service_cidr:

@@ -34,6 +34,12 @@ ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 ACCOUNT_ID_LEN = 12
 
 
+def per_environment(text: str) -> dict[str, str]:
+    """A field's environment-dependent default or rule, for the configuration reference (the
+    rule itself lives in the model's properties or in `components/config/rules/`)."""
+    return {"environments": text}
+
+
 class _Strict(BaseModel):
     """Nested sections: camelCase keys as in every Pulumi config file, no unknown keys, no coercion."""
 

@@ -3,18 +3,53 @@ in-VPC CI runner and its roles, and the team namespaces."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from components.config.base import CONTROL_PLANE_LOGS, _Strict
+from components.config.base import CONTROL_PLANE_LOGS, _Strict, per_environment
+
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy, `retentionInDays`:
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html).
+RetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
+
+
+SUBNET_ID = r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$"
+
+
+class ExistingNetworkConfig(_Strict):
+    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$", description="The VPC (vpc-...).")
+    private_subnet_ids: list[Annotated[str, Field(pattern=SUBNET_ID)]] = Field(
+        min_length=2,
+        max_length=3,
+        description="Node subnets, one per AZ, routed to the internet through the VPC's own NAT.",
+    )
+    public_subnet_ids: list[Annotated[str, Field(pattern=SUBNET_ID)]] = Field(
+        default_factory=list,
+        description="Subnets for an internet-facing hub load balancer, one per AZ (else unused).",
+    )
 
 
 class NetworkConfig(_Strict):
+    existing: ExistingNetworkConfig | None = Field(
+        default=None,
+        description="Run the cluster in subnets of an existing VPC instead of creating one (the other "
+        "network keys then do not apply).",
+    )
     vpc_cidr: str = Field(default="10.40.0.0/16", description="VPC address range (private, /16 to /20).")
-    availability_zones: int = Field(default=2, ge=2, le=3, description="AZs the subnets span (prod: 3).")
+    availability_zones: int = Field(
+        default=2,
+        ge=2,
+        le=3,
+        description="AZs the subnets span.",
+        json_schema_extra=per_environment("prod: 3"),
+    )
     nat_gateways: Literal["single", "perAz"] = Field(
-        default="single", description="One shared NAT gateway, or one per AZ (prod)."
+        default="single",
+        description="One shared NAT gateway, or one per AZ.",
+        json_schema_extra=per_environment("prod: perAz"),
     )
     service_cidr: str | None = Field(
         default=None, description="Kubernetes service range (private, not overlapping the VPC)."
@@ -102,17 +137,27 @@ class ClusterConfig(_Strict):
     public_access_cidrs: list[str] = Field(
         default_factory=list,
         description="CIDRs that may reach the API endpoint from the internet; empty: private only.",
+        json_schema_extra=per_environment("prod: empty"),
     )
     private_access_cidrs: list[str] = Field(
         default_factory=list,
-        description="Private ranges (VPN, peering) admitted to the private endpoint on 443 (not prod).",
+        description="Private ranges (VPN, peering) admitted to the private endpoint on 443.",
+        json_schema_extra=per_environment("prod: empty (only its runner reaches it)"),
     )
     host_sandboxes: bool | None = Field(
         default=None,
-        description="Let `sandbox-*` stacks use this cluster (default: dev only; never prod).",
+        description="Let `sandbox-*` stacks use this cluster (eks clusters only).",
+        json_schema_extra=per_environment("default: true in dev, false elsewhere; prod: never"),
     )
     log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
-        default_factory=lambda: list(CONTROL_PLANE_LOGS), description="Control-plane log types (prod: all)."
+        default_factory=lambda: list(CONTROL_PLANE_LOGS),
+        description="Control-plane log types.",
+        json_schema_extra=per_environment("prod: all five"),
+    )
+    log_retention_days: RetentionDays | None = Field(
+        default=None,
+        description="Days the control-plane and CI-runner logs are kept (a CloudWatch retention value).",
+        json_schema_extra=per_environment("default: 365 in prod, 90 elsewhere"),
     )
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="The cluster's VPC.")
     system_nodes: NodeGroupConfig = Field(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 from pydantic.alias_generators import to_camel
 
-from components.config.base import DEFAULT_ZONES, PROJECT, Classification, Environment
+from components.config.base import DEFAULT_ZONES, PROJECT, Classification, Environment, per_environment
 from components.config.cluster import CiConfig, ClusterConfig, TeamConfig
 from components.config.lake import AccessConfig, LakeConfig, WorkspaceConfig, ZoneConfig
 from components.config.workloads import ImageConfig, LocalConfig, NotebooksConfig, SandboxConfig
@@ -28,7 +28,9 @@ class StackConfig(BaseModel):
         default="confidential", description="The `data-classification` tag of this stack's data."
     )
     deletion_protection: bool = Field(
-        default=True, description="Protect and retain this stack's stateful resources (required in prod)."
+        default=True,
+        description="Protect and retain this stack's stateful resources.",
+        json_schema_extra=per_environment("prod: true"),
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every resource.")
     lake: LakeConfig = Field(
@@ -90,7 +92,7 @@ class StackConfig(BaseModel):
 
     @property
     def zones(self) -> dict[str, ZoneConfig]:
-        """The lake's zones as configured (owner) or as assumed by a consumer before it reads the owner."""
+        """The owner's zones: as configured, or the default ones (a consumer reads the owner's)."""
         if self.lake.zones is not None:
             return dict(self.lake.zones)
         return {name: ZoneConfig() for name in DEFAULT_ZONES}
@@ -109,6 +111,15 @@ class StackConfig(BaseModel):
         return wanted and self.cluster.mode == "eks" and self.environment in ("dev", "test", "prod")
 
     @property
+    def log_retention_days(self) -> int:
+        """Days the cluster's and the runner's logs are kept: `cluster.logRetentionDays`, by
+        default a year in prod (audit trail) and 90 days elsewhere."""
+        configured = self.cluster.log_retention_days
+        if configured is not None:
+            return configured
+        return 365 if self.environment == "prod" else 90
+
+    @property
     def runs_runner(self) -> bool:
         """An eks cluster gets its in-VPC runner unless `ci.runner.enabled` is false."""
         return (
@@ -120,6 +131,13 @@ class StackConfig(BaseModel):
     def hub_team(self) -> TeamConfig:
         """The hub's namespace, set up like a team namespace (user servers run there)."""
         return TeamConfig.model_validate({"name": self.hub_namespace})
+
+    def workload_teams(self) -> list[TeamConfig]:
+        """The namespaces workloads run in: each team's, and the hub's where notebooks run."""
+        return [*self.teams, *([self.hub_team()] if self.notebooks.enabled else [])]
+
+    def workload_namespaces(self) -> list[str]:
+        return [team.name for team in self.workload_teams()]
 
     def mandatory_tags(self) -> dict[str, str]:
         """Tags on every taggable resource; user tags cannot override them (checked in validation)."""

@@ -7,12 +7,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from components.config.base import _Strict
+from components.config.base import _Strict, per_environment
 
 
 class ImageConfig(_Strict):
     digest: str | None = Field(
-        default=None, description="Promoted image digest (sha256:...): reference it, build nothing."
+        default=None,
+        description="Promoted image digest (sha256:...): reference it, build nothing.",
+        json_schema_extra=per_environment("test, prod: required"),
     )
     repository: str | None = Field(
         default=None,
@@ -68,7 +70,9 @@ class OAuthConfig(_Strict):
 class NotebooksConfig(_Strict):
     enabled: bool = Field(default=True, description="Run the JupyterHub notebook service on the cluster.")
     authenticator: Literal["github", "generic-oauth", "dummy"] = Field(
-        default="github", description="How users log in (dummy only in local and sandboxes)."
+        default="github",
+        description="How users log in.",
+        json_schema_extra=per_environment("dummy: sandboxes only"),
     )
     oauth: OAuthConfig | None = Field(
         default=None, description="OAuth app settings (github / generic-oauth)."
@@ -88,6 +92,7 @@ class NotebooksConfig(_Strict):
     allowed_cidrs: list[str] = Field(
         default_factory=list,
         description="Source ranges the hub's load balancer admits (empty: any that reaches it).",
+        json_schema_extra=per_environment("prod, internet-facing: set, and not 0.0.0.0/0"),
     )
     placeholders: int = Field(
         default=0,

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from components.load_balancer_controller import INGRESS_CLASS, SSL_POLICY
+from components.cluster.load_balancer_controller import INGRESS_CLASS, SSL_POLICY
 from tests.conftest import CLOUD_STACKS
 
 ALB = "alb.ingress.kubernetes.io"

@@ -110,7 +110,7 @@ def test_program_errors_from_stack_outputs_are_user_errors(tmp_path, monkeypatch
     monkeypatch.syspath_prepend(str(ROOT))
     with pytest.raises(PlanError) as info:
         build_plan("dev", tmp_path)
-    assert "the lake has no zone 'raw'" in info.value.lines[0]
+    assert "dataops-platform:access.read = 'raw': the lake has no such zone" in info.value.lines[0]
     plan_module._CACHE.clear()
     assert build_plan("dev").stack == "dev"  # the failed run left nothing behind for the next
 
@@ -177,8 +177,8 @@ def test_a_program_error_in_a_forked_plan_is_the_same_one_line_error(tmp_path, f
         build_plans(ENVIRONMENTS, tmp_path, jobs=2)
     assert len(forks) == 1
     assert info.value.lines == [
-        "Pulumi.test.yaml: the lake has no zone 'raw' (it has analytics, curated); "
-        "fix dataops-platform:access in the stack file"
+        "Pulumi.test.yaml: dataops-platform:access.read = 'raw': the lake has no such zone; "
+        "fix: use one of analytics, curated, or add the zone to the owner stack"
     ]
 
 

@@ -56,7 +56,7 @@ def test_every_input_changes_the_key(tmp_path):
         "Pulumi.prod.yaml",
         "Pulumi.yaml",
         "__main__.py",
-        "components/cluster.py",
+        "components/cluster/eks.py",
         "dataops/fake_cloud.py",
         "images/notebook/Dockerfile",
     ):

@@ -129,10 +129,12 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
                 "remove access.write (the workspace bucket is writable)",
             )
 
-    known_zones = set(cfg.zones)
+    # A consumer's zones are the owner's: dataops/stacks.py checks them against the owner's file,
+    # and the plan against the owner's `lake` output.
+    known_zones = set(cfg.zones) if lake.role == "owner" else None
     for kind in ("read", "write"):
         for zone in getattr(cfg.access, kind):
-            if zone not in known_zones:
+            if known_zones is not None and zone not in known_zones:
                 add(
                     f"access.{kind}",
                     zone,
@@ -212,7 +214,8 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
             )
         )
     # S3 bucket names are at most 63 characters: prefix-stack-zone-account-region.
-    longest = max([*cfg.zones, "workspace", "access-logs"], key=len)
+    owned = [*cfg.zones, "access-logs"] if lake.role == "owner" else []
+    longest = max([*owned, "workspace"], key=len)
     length = len(cfg.physical_name(longest)) + 1 + ACCOUNT_ID_LEN + 1 + len(cfg.region)
     if length > 63:
         add(

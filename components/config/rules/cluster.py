@@ -15,6 +15,7 @@ from components.config.base import CONTROL_PLANE_LOGS, DNS_LABEL_RE, KUBERNETES_
 from components.config.errors import MISSING
 from components.config.rules.ci import ci_rules, role_arn
 from components.config.rules.common import PRIVATE_RANGES, Add, parse_cidr
+from components.config.rules.network import network_rules
 from components.config.stack import StackConfig
 from components.config.units import cpu_cores, memory_gib
 
@@ -95,6 +96,13 @@ def cluster_rules(cfg: StackConfig, add: Add) -> None:
                 "not an IAM OIDC provider ARN",
                 "copy it from `aws iam list-open-id-connect-providers`",
             )
+        if c.network.existing is not None:
+            add(
+                "cluster.network.existing",
+                c.network.existing.vpc_id,
+                "an existing cluster already has its network",
+                "remove cluster.network.existing (it places a cluster the platform creates)",
+            )
         return
     if cfg.kubeconfig is not None or c.existing is not None:
         add(
@@ -114,39 +122,7 @@ def cluster_rules(cfg: StackConfig, add: Add) -> None:
         role_arn(role, "cluster.adminRoles", add)
     ci_rules(cfg, add)
 
-    net = c.network
-    vpc = parse_cidr(net.vpc_cidr, "cluster.network.vpcCidr", add)
-    if vpc is not None:
-        if not any(vpc.subnet_of(r) for r in PRIVATE_RANGES):
-            add(
-                "cluster.network.vpcCidr",
-                net.vpc_cidr,
-                "not a private (RFC 1918) range",
-                "use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
-            )
-        if not 16 <= vpc.prefixlen <= 20:
-            add(
-                "cluster.network.vpcCidr",
-                net.vpc_cidr,
-                "the VPC must be between /16 and /20",
-                "use a /16 to /20 range (subnets are carved from it per AZ)",
-            )
-    if net.service_cidr is not None:
-        svc = parse_cidr(net.service_cidr, "cluster.network.serviceCidr", add)
-        if svc is not None and not any(svc.subnet_of(r) for r in PRIVATE_RANGES):
-            add(
-                "cluster.network.serviceCidr",
-                net.service_cidr,
-                "not a private (RFC 1918) range",
-                "use e.g. 172.20.0.0/16",
-            )
-        elif svc is not None and vpc is not None and svc.overlaps(vpc):
-            add(
-                "cluster.network.serviceCidr",
-                net.service_cidr,
-                f"overlaps the VPC range {vpc}",
-                "choose a range outside the VPC, e.g. 172.20.0.0/16",
-            )
+    network_rules(cfg, add)
     public: list[ipaddress.IPv4Network] = []
     for cidr in c.public_access_cidrs:
         block = parse_cidr(cidr, "cluster.publicAccessCidrs", add)
@@ -209,20 +185,6 @@ def cluster_rules(cfg: StackConfig, add: Add) -> None:
                 c.public_access_cidrs,
                 "prod's API endpoint is private only",
                 "remove cluster.publicAccessCidrs (reach prod through the VPC or a bastion)",
-            )
-        if net.availability_zones != 3:
-            add(
-                "cluster.network.availabilityZones",
-                net.availability_zones,
-                "prod spans three AZs",
-                "set it to 3",
-            )
-        if net.nat_gateways != "perAz":
-            add(
-                "cluster.network.natGateways",
-                net.nat_gateways,
-                "prod keeps egress up when one AZ fails",
-                "set it to perAz",
             )
         if sorted(c.log_types) != sorted(CONTROL_PLANE_LOGS):
             add(

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from components import cluster_autoscaler, load_balancer_controller, policy_engine
+from components.cluster import autoscaler as cluster_autoscaler
+from components.cluster import load_balancer_controller, policy_engine
 from policies.rules import PRIVILEGED_NAMESPACES
 from tests.conftest import CLOUD_STACKS
 
