@@ -260,6 +260,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from dataops import docs
+
+    if args.check:
+        stale = docs.stale(args.root)
+        for path in stale:
+            print(f"docs: {path} is stale; fix: run `{docs.COMMAND}` and commit the result")
+        print(f"docs: {len(stale)} of {len(docs.GENERATED)} generated files stale")
+        return 1 if stale else 0
+    changed = docs.write(args.root)
+    for path in changed:
+        print(f"docs: wrote {path}")
+    print(f"docs: {len(changed)} of {len(docs.GENERATED)} generated files changed")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dataops", description=__doc__.splitlines()[0])
     p.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
@@ -350,6 +366,12 @@ def parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("validate", help="validate every stack file and the rules across stacks")
     check.set_defaults(func=cmd_validate)
+
+    docs = sub.add_parser("docs", help="regenerate docs/configuration.md and the cost table in docs/costs.md")
+    docs.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 naming each file that is stale"
+    )
+    docs.set_defaults(func=cmd_docs)
     return p
 
 
