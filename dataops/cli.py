@@ -151,11 +151,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _estimate_changes(root: Path, pairs: list[tuple[str, Plan, Plan]]) -> list[str]:
     """Per compared pair, what the change does to monthly cost and from-scratch deploy time."""
     from dataops import estimate
+    from dataops.estimate_inputs import region_and_host
 
     tables = estimate.load_tables(root)
     out = []
     for label, a, b in pairs:
-        region, host = _region_and_host(b.stack, root) if b.resources else (tables.prices["region"], None)
+        region, host = region_and_host(b.stack, root) if b.resources else (tables.prices["region"], None)
         sides = [(estimate.cost(p, tables, region, host), estimate.deploy_time(p, tables)) for p in (a, b)]
         out.append(estimate.change_line(label, sides[0], sides[1]))
     return out
@@ -213,34 +214,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 1 if any(o.result in ("refused", "failed") for o in outcomes) else 0
 
 
-def _estimate_inputs(stack: str, root: Path, config: Path | None) -> tuple[Plan, str, Plan | None]:
-    """A stack's plan, region and (sandboxes) host plan. A sandbox without a stack file is
-    rendered from the template, so what any sandbox would cost can be shown before one exists."""
-    if config is None and stack.startswith("sandbox-") and not (root / f"Pulumi.{stack}.yaml").exists():
-        import tempfile
-        from datetime import UTC, datetime
-
-        import yaml
-
-        from dataops import sandbox
-
-        # A fixed time: the same sandbox renders the same stack file, so its plan is cached.
-        rendered = sandbox.render(root, stack, "estimate", None, datetime(2026, 1, 1, tzinfo=UTC))
-        with tempfile.TemporaryDirectory(prefix="dataops-estimate-") as tmp:
-            config = Path(tmp) / f"Pulumi.{stack}.yaml"
-            config.write_text(yaml.safe_dump(rendered.document))
-            return _estimate_inputs(stack, root, config)
-    return (build_plan(stack, root, config), *_region_and_host(stack, root, config))
-
-
-def _region_and_host(stack: str, root: Path, config: Path | None = None) -> tuple[str, Plan | None]:
-    """Where a stack's prices apply, and (sandboxes) the host plan whose nodes it runs on."""
-    from dataops.plan import load_config
-
-    cfg = load_config(stack, root, config)[1]
-    return cfg.region, build_plan(cfg.host_stack, root) if cfg.environment == "sandbox" else None
-
-
 def _assumptions(pairs: list[str]) -> dict[str, float]:
     out = {}
     for pair in pairs:
@@ -260,25 +233,19 @@ def _assumptions(pairs: list[str]) -> dict[str, float]:
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    from dataops import estimate, stack_files
+    from dataops import estimate
+    from dataops.estimate_inputs import stack_inputs, summary_rows
 
     tables = estimate.load_tables(args.root, _assumptions(args.assume or []))
     config = Path(args.config) if args.config else None
     if not args.all_stacks:
         if not args.stack:
             raise PlanError(["estimate takes --stack S (or --all-stacks)"])
-        plan, region, host = _estimate_inputs(args.stack, args.root, config)
+        plan, region, host = stack_inputs(args.stack, args.root, config)
         c, d = estimate.cost(plan, tables, region, host), estimate.deploy_time(plan, tables)
         print(estimate.render(plan.stack, c, d, tables, args.format))
         return 0
-    environments = stack_files.known_stacks(args.root)
-    build_plans(environments, args.root)  # in parallel; the loop below reuses them
-    stacks = [*environments, "sandbox-example"]
-    rows = []
-    for stack in stacks:
-        plan, region, host = _estimate_inputs(stack, args.root, None)
-        rows.append((stack, estimate.cost(plan, tables, region, host), estimate.deploy_time(plan, tables)))
-    print(estimate.render_summary(rows, tables, args.format))
+    print(estimate.render_summary(summary_rows(args.root, tables), tables, args.format))
     return 0
 
 
@@ -290,6 +257,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if problems:
         raise PlanError(problems)
     print(f"ok: {', '.join(stack_files.known_stacks(args.root))} are valid and agree on one lake owner")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from dataops import docs
+
+    if args.check:
+        stale = docs.stale(args.root)
+        for path in stale:
+            print(f"docs: {path} is stale; fix: run `{docs.COMMAND}` and commit the result")
+        print(f"docs: {len(stale)} of {len(docs.GENERATED)} generated files stale")
+        return 1 if stale else 0
+    changed = docs.write(args.root)
+    for path in changed:
+        print(f"docs: wrote {path}")
+    print(f"docs: {len(changed)} of {len(docs.GENERATED)} generated files changed")
     return 0
 
 
@@ -383,6 +366,12 @@ def parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("validate", help="validate every stack file and the rules across stacks")
     check.set_defaults(func=cmd_validate)
+
+    docs = sub.add_parser("docs", help="regenerate docs/configuration.md and the cost table in docs/costs.md")
+    docs.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 naming each file that is stale"
+    )
+    docs.set_defaults(func=cmd_docs)
     return p
 
 
