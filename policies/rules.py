@@ -402,7 +402,7 @@ def team_namespaces(resources: list[Any]) -> list[Any]:
 
 
 # Namespaces that may run below `restricted`, each with the reason: the policy engine's operator
-# runs with hostNetwork and a hostPath volume (components/policy_engine.py).
+# runs with hostNetwork and a hostPath volume (components/cluster/policy_engine.py).
 PRIVILEGED_NAMESPACES = {"tigera-operator": "Calico's operator needs hostNetwork and a hostPath volume"}
 
 
