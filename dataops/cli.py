@@ -10,6 +10,9 @@ Two ends of a command are not mistakes and show no traceback either:
   reports a command killed by SIGPIPE: its output was cut short, so it is not a success.
 """
 
+# size: one short handler per command, each handing the work to the module that does it, and
+# the parser that names them; read together they are the command reference.
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +24,8 @@ from collections import Counter
 from pathlib import Path
 
 from dataops import interrupt
-from dataops.plan import ROOT, Plan, PlanError, build_plan, build_plans
+from dataops.plan import ROOT, build_plan, build_plans
+from dataops.plan_types import Plan, PlanError
 
 EXIT_USAGE = 2
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE

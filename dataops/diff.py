@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from dataops.plan import Plan, PlannedResource
+from dataops.plan_types import Plan, PlannedResource
 
 STACK_TOKEN = "<stack>"  # noqa: S105 - a placeholder word, not a secret
 

@@ -25,7 +25,7 @@ from pulumi.runtime.stack import run_in_stack
 from components.config import StackConfig
 from dataops import stack_files
 from dataops.fake_cloud import FakeCloud
-from dataops.plan import ORGANIZATION, Plan, PlanError, PlannedResource
+from dataops.plan_types import ORGANIZATION, Plan, PlanError, PlannedResource
 
 # Sentinels of Pulumi's property wire format (sdk/go/common/resource/sig).
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a wire-format marker

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from dataops.diff import diff
-from dataops.plan import Plan, PlanError
+from dataops.plan_types import Plan, PlanError
 from dataops.stack_files import parse_yaml
 
 PAIRS = (("dev", "test"), ("test", "prod"), ("dev", "prod"))

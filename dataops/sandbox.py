@@ -13,6 +13,9 @@ its own. `reap` is a dry run unless `--yes`, continues past a sandbox that fails
 again at any time. `destroy` of a sandbox that does not exist fails unless `missing_ok`.
 """
 
+# size: the destroy guard (`check_destroyable`) must see exactly the names and tags `render`
+# and `create` give a sandbox (`Scheme`, `Names`); kept in one module so the two cannot drift.
+
 from __future__ import annotations
 
 import json
@@ -27,7 +30,7 @@ from typing import Any
 import yaml
 
 from components.config_rules import parse_time
-from dataops.plan import PlanError
+from dataops.plan_types import PlanError
 from dataops.sandbox_backend import Backend, BackendError, StateResource
 from dataops.stack_files import parse_yaml
 

@@ -15,6 +15,9 @@ latest/userguide/fsbp-standard.html), CIS Amazon EKS Benchmark v1.5, Checkov pol
 (https://www.checkov.io/5.Policy%20Index/terraform.html), as of 2026-11.
 """
 
+# size: the catalogue of independent rules and their `RULES` table; the Pulumi CLI loads the
+# pack from its own folder (pack.py imports `rules` bare), so one module keeps that import simple.
+
 from __future__ import annotations
 
 import json

@@ -11,7 +11,8 @@ import sys
 import pytest
 
 from dataops import cli, estimate
-from dataops.plan import ROOT, Plan, PlanError, PlannedResource
+from dataops.plan import ROOT
+from dataops.plan_types import Plan, PlanError, PlannedResource
 from tests.conftest import SHIPPED
 
 TABLES = estimate.load_tables(ROOT)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from dataops import plan_cache
-from dataops.plan import ROOT, Plan, PlanError, PlannedResource
+from dataops.plan import ROOT
+from dataops.plan_types import Plan, PlanError, PlannedResource
 
 
 def run(code: str, cache: Path) -> subprocess.CompletedProcess:
