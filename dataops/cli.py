@@ -166,16 +166,19 @@ def _estimate_changes(root: Path, pairs: list[tuple[str, Plan, Plan]]) -> list[s
 
 
 def cmd_parity(args: argparse.Namespace) -> int:
-    from dataops.parity import PAIRS, load_allowances, violations
+    from dataops import parity, stack_files
 
-    allowances = load_allowances(args.root / "parity.yaml")
-    plans = build_plans(sorted({s for pair in PAIRS for s in pair}), args.root)
-    problems = violations(plans, allowances)
+    declared = parity.load(args.root / "parity.yaml")
+    unlisted = declared.unlisted(stack_files.known_stacks(args.root))
+    plans = build_plans(list(declared.compare), args.root)
+    problems = [*unlisted, *parity.violations(plans, declared)]
     for line in problems:
         print(f"parity: {line}")
+    *first, last = declared.compare
     print(
-        f"parity: {len(problems)} undeclared differences between dev, test and prod "
-        f"({len(allowances)} declared in parity.yaml)"
+        f"parity: {len(problems) - len(unlisted)} undeclared differences between {', '.join(first)} "
+        f"and {last} ({len(declared.allowed)} declared in parity.yaml"
+        + (f"; {len(unlisted)} stack(s) not listed)" if unlisted else ")")
     )
     return 1 if problems else 0
 
@@ -342,7 +345,7 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     compare.set_defaults(func=cmd_diff)
 
-    parity = sub.add_parser("parity", help="dev, test and prod differ only as parity.yaml declares")
+    parity = sub.add_parser("parity", help="the stacks parity.yaml compares differ only as it declares")
     parity.set_defaults(func=cmd_parity)
 
     est = sub.add_parser("estimate", help="monthly cost and from-scratch deploy time of a stack, offline")
