@@ -41,7 +41,20 @@ UNKNOWN = {
     "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
     "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
 }
-MANDATORY_TAGS = ("environment", "owner", "cost-center", "data-classification")
+# The tags the program puts on every resource (components.config.MANDATORY_TAG_KEYS). A copy, not
+# an import: the Pulumi CLI runs the pack in its own virtualenv (no pydantic) with only policies/
+# on sys.path (`python -m pulumi.policy <pack dir>`), and `pulumi policy publish` uploads that
+# folder alone, so the pack cannot import components/. tests/policies/test_rules.py holds the two
+# lists equal, and holds the pack to the standard library, pulumi-policy and its own modules.
+MANDATORY_TAGS = (
+    "environment",
+    "owner",
+    "cost-center",
+    "data-classification",
+    "project",
+    "stack",
+    "managed-by",
+)
 Report = Callable[[str, str | None], None]
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -741,7 +754,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "mandatory-tags",
-        "Resources carry environment, owner, cost-center and data-classification tags.",
+        f"Resources carry {', '.join(MANDATORY_TAGS[:-1])} and {MANDATORY_TAGS[-1]} tags.",
         "advisory",
         "low",
         (),
