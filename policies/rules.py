@@ -45,7 +45,7 @@ UNKNOWN = {
 # an import: the Pulumi CLI runs the pack in its own virtualenv (no pydantic) with only policies/
 # on sys.path (`python -m pulumi.policy <pack dir>`), and `pulumi policy publish` uploads that
 # folder alone, so the pack cannot import components/. tests/policies/test_rules.py holds the two
-# lists equal, and holds the pack to the standard library, pulumi-policy and its own modules.
+# lists equal; tests/test_dependencies.py holds the pack to its own modules and requirements.
 MANDATORY_TAGS = (
     "environment",
     "owner",
