@@ -17,6 +17,8 @@ from dataops.plan_types import PlanError
 from dataops.stack_files import known_stacks
 
 SHIPPED = load(ROOT / "parity.yaml")
+NEW = "candidate"  # a stack the tests add to a copy of the project
+assert NEW not in known_stacks(ROOT), f"the tests add a stack {NEW} to a copy: rename NEW"
 
 
 def test_shipped_stacks_differ_only_where_declared(plans):
@@ -94,18 +96,19 @@ def test_an_undeclared_difference_fails(tmp_path, monkeypatch, plans):
 
 
 def test_a_new_stack_listed_in_compare_is_compared(tmp_path, monkeypatch, plans):
-    """Adding `qa` (a copy of test with another Kubernetes version) and listing it is all it takes."""
+    """Adding a stack (a copy of one compared, with another Kubernetes version) and listing it is
+    all it takes."""
     _, *rest = SHIPPED.compare
     source = rest[0]
-    parity = Parity((*SHIPPED.compare, "qa"), SHIPPED.skip, SHIPPED.allowed)
+    parity = Parity((*SHIPPED.compare, NEW), SHIPPED.skip, SHIPPED.allowed)
     root = copy_project(tmp_path, SHIPPED)
-    shutil.copy(ROOT / f"Pulumi.{source}.yaml", root / "Pulumi.qa.yaml")
+    shutil.copy(ROOT / f"Pulumi.{source}.yaml", root / f"Pulumi.{NEW}.yaml")
     version, other = other_version(plans, source)
-    with_kubernetes_version(root / "Pulumi.qa.yaml", other)
+    with_kubernetes_version(root / f"Pulumi.{NEW}.yaml", other)
     monkeypatch.syspath_prepend(str(ROOT))
     found = violations({s: build_plan(s, root) for s in parity.compare}, parity)
     assert (
-        f"{source}->qa: aws:eks/cluster:Cluster cluster-eks: inputs.version: {version!r} -> {other!r}; "
+        f"{source}->{NEW}: aws:eks/cluster:Cluster cluster-eks: inputs.version: {version!r} -> {other!r}; "
         "not declared in parity.yaml" in found
     )
 
@@ -133,11 +136,11 @@ def test_a_malformed_parity_file_is_a_user_error(tmp_path, text, message):
 
 
 def test_cli_fails_naming_a_stack_it_does_not_compare(tmp_path):
-    """The shipped stacks plus a `qa` stack file parity.yaml does not list."""
+    """The project (linked, not copied) plus a stack file parity.yaml does not list."""
     for path in ROOT.iterdir():
         if path.name not in (".git", ".venv", ".dataops-cache"):
             (tmp_path / path.name).symlink_to(path)
-    shutil.copy(ROOT / f"Pulumi.{SHIPPED.compare[0]}.yaml", tmp_path / "Pulumi.qa.yaml")
+    shutil.copy(ROOT / f"Pulumi.{SHIPPED.compare[0]}.yaml", tmp_path / f"Pulumi.{NEW}.yaml")
     result = subprocess.run(
         [sys.executable, "-m", "dataops", "--root", str(tmp_path), "parity"],
         cwd=ROOT,
@@ -148,8 +151,8 @@ def test_cli_fails_naming_a_stack_it_does_not_compare(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "parity: stack qa (Pulumi.qa.yaml) is not compared; fix: add it to `compare:` in parity.yaml, "
-        "or to `skip:` with the reason it cannot be compared"
+        f"parity: stack {NEW} (Pulumi.{NEW}.yaml) is not compared; fix: add it to `compare:` in "
+        "parity.yaml, or to `skip:` with the reason it cannot be compared"
     )
     assert lines[-1].startswith("parity: 0 undeclared differences between ")
     assert lines[-1].endswith("; 1 stack(s) not listed)")
