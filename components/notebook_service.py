@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 from components.cluster.node_pools import POOL_LABEL
 from components.config import NotebooksConfig, StackConfig
 from components.notebook_endpoint import NotebookEndpoint, NotebookEndpointArgs
+from components.pod_security import RESTRICTED_CONTAINER
 from components.workload_identity import SERVICE_ACCOUNT
 
 TYPE = "dataops:index:NotebookService"
@@ -30,13 +31,6 @@ CHART_REPOSITORY = "https://hub.jupyter.org/helm-chart/"
 OAUTH_SECRET = "hub-oauth-client"  # noqa: S105 - the Kubernetes Secret's name
 PORT_FORWARD = "kubectl --namespace {namespace} port-forward service/proxy-public 8080:80"
 AUTHENTICATOR_CLASS = {"github": "GitHubOAuthenticator", "generic-oauth": "GenericOAuthenticator"}
-# Pod Security `restricted` for user servers: the chart has no keys for these, KubeSpawner does.
-CONTAINER_SECURITY = {
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "runAsNonRoot": True,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 
 
 def load_balancer_subnets(cfg: StackConfig) -> list[str]:
@@ -213,7 +207,8 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
 
     config: dict[str, Any] = {
         "KubeSpawner": {
-            "container_security_context": CONTAINER_SECURITY,
+            # The chart has no keys for these; KubeSpawner does.
+            "container_security_context": RESTRICTED_CONTAINER,
             "pod_security_context": {
                 "runAsNonRoot": True,
                 "fsGroup": 100,

@@ -10,12 +10,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.config import QuotaConfig, StackConfig, TeamConfig
+from components.config import PRIVATE_CIDRS, QuotaConfig, StackConfig, TeamConfig
+from components.pod_security import namespace_labels
 from components.workload_identity import SERVICE_ACCOUNT, WorkloadIdentity
 
 TYPE = "dataops:index:TeamNamespace"
 
-PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+
 INSTANCE_METADATA = "169.254.169.254/32"
 # Pods reach the EKS Pod Identity agent on this link-local address for their credentials
 # (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html).
@@ -66,7 +67,7 @@ class TeamNamespace(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
         ns = args.team
-        pss = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
+        pss = namespace_labels("restricted")
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={
@@ -178,7 +179,7 @@ class TeamNamespace(pulumi.ComponentResource):
                 "egress": [
                     {
                         "to": [
-                            {"ipBlock": {"cidr": "0.0.0.0/0", "except": [*PRIVATE_RANGES, INSTANCE_METADATA]}}
+                            {"ipBlock": {"cidr": "0.0.0.0/0", "except": [*PRIVATE_CIDRS, INSTANCE_METADATA]}}
                         ],
                         "ports": [{"protocol": "TCP", "port": 443}],
                     }

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dataops.plan import Plan, PlannedResource
+from dataops.plan_types import Plan, PlannedResource
 
 # Every Kubernetes object and the Kubernetes provider: their URNs hold `kubernetes:`.
 EXCLUDE = "urn:pulumi:**kubernetes:**"

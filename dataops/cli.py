@@ -10,6 +10,9 @@ Two ends of a command are not mistakes and show no traceback either:
   reports a command killed by SIGPIPE: its output was cut short, so it is not a success.
 """
 
+# size: one short handler per command, each handing the work to the module that does it, and
+# the parser that names them; read together they are the command reference.
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +24,8 @@ from collections import Counter
 from pathlib import Path
 
 from dataops import interrupt
-from dataops.plan import ROOT, Plan, PlanError, build_plan, build_plans
+from dataops.plan import ROOT, build_plan, build_plans
+from dataops.plan_types import Plan, PlanError
 
 EXIT_USAGE = 2
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
@@ -163,16 +167,19 @@ def _estimate_changes(root: Path, pairs: list[tuple[str, Plan, Plan]]) -> list[s
 
 
 def cmd_parity(args: argparse.Namespace) -> int:
-    from dataops.parity import PAIRS, load_allowances, violations
+    from dataops import parity, stack_files
 
-    allowances = load_allowances(args.root / "parity.yaml")
-    plans = build_plans(sorted({s for pair in PAIRS for s in pair}), args.root)
-    problems = violations(plans, allowances)
+    declared = parity.load(args.root / "parity.yaml")
+    unlisted = declared.unlisted(stack_files.known_stacks(args.root))
+    plans = build_plans(list(declared.compare), args.root)
+    problems = [*unlisted, *parity.violations(plans, declared)]
     for line in problems:
         print(f"parity: {line}")
+    *first, last = declared.compare
     print(
-        f"parity: {len(problems)} undeclared differences between dev, test and prod "
-        f"({len(allowances)} declared in parity.yaml)"
+        f"parity: {len(problems) - len(unlisted)} undeclared differences between {', '.join(first)} "
+        f"and {last} ({len(declared.allowed)} declared in parity.yaml"
+        + (f"; {len(unlisted)} stack(s) not listed)" if unlisted else ")")
     )
     return 1 if problems else 0
 
@@ -321,7 +328,7 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     compare.set_defaults(func=cmd_diff)
 
-    parity = sub.add_parser("parity", help="dev, test and prod differ only as parity.yaml declares")
+    parity = sub.add_parser("parity", help="the stacks parity.yaml compares differ only as it declares")
     parity.set_defaults(func=cmd_parity)
 
     est = sub.add_parser("estimate", help="monthly cost and from-scratch deploy time of a stack, offline")

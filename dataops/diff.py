@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from dataops.plan import Plan, PlannedResource
+from dataops.plan_types import Plan, PlannedResource
 
 STACK_TOKEN = "<stack>"  # noqa: S105 - a placeholder word, not a secret
 
@@ -67,8 +67,9 @@ def _normalise(value: Any, stacks: re.Pattern[str]) -> Any:
 
 
 def _stack_words(*names: str) -> re.Pattern[str]:
-    """Both stacks' names as whole words: a consumer's references to the owner's lake
-    (`dataops-prod-raw-...`) then match the owner's own names."""
+    """Both stacks' names (and their environments') as whole words: a consumer's references to
+    the owner's lake (`dataops-prod-raw-...`) then match the owner's own names, and a stack `qa`
+    of environment `test` carries its environment in tags and labels as dev carries `dev`."""
     alternatives = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
     return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
 
@@ -107,7 +108,8 @@ def _index(plan: Plan, stacks: re.Pattern[str]) -> dict[tuple[str, str], tuple[s
 
 
 def diff(a: Plan, b: Plan) -> Diff:
-    stacks = _stack_words(a.stack, b.stack)
+    environments = [p.outputs.get("environment") for p in (a, b)]
+    stacks = _stack_words(a.stack, b.stack, *(e for e in environments if isinstance(e, str) and e))
     ia, ib = _index(a, stacks), _index(b, stacks)
     resources = []
     for key in sorted(ia.keys() | ib.keys(), key=lambda k: ((ia.get(k) or ib.get(k))[0], k)):

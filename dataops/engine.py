@@ -25,7 +25,7 @@ from pulumi.runtime.stack import run_in_stack
 from components.config import StackConfig
 from dataops import stack_files
 from dataops.fake_cloud import FakeCloud
-from dataops.plan import ORGANIZATION, Plan, PlanError, PlannedResource
+from dataops.plan_types import ORGANIZATION, Plan, PlanError, PlannedResource
 
 # Sentinels of Pulumi's property wire format (sdk/go/common/resource/sig).
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a wire-format marker
@@ -50,6 +50,18 @@ def _normalise(value: Any) -> Any:
     if value == _UNKNOWN:
         return "[unknown]"
     return value
+
+
+def _aliases(request: Any) -> list[dict[str, Any]]:
+    """The alias specs of a registration (reads have none), without their empty fields."""
+    out = []
+    for alias in getattr(request, "aliases", []):
+        if alias.HasField("spec"):
+            spec = json_format.MessageToDict(alias.spec)
+            out.append({k: v for k, v in spec.items() if v not in ("", False)})
+        else:
+            out.append({"urn": alias.urn})
+    return out
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -93,6 +105,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 retainOnDelete=bool(retain),
                 provider=request.provider,
                 custom=bool(custom),
+                aliases=_aliases(request),
             )
         )
 

@@ -14,6 +14,9 @@ dependencies, and each resource's provider); `serialised` lists slow resources t
 a slow resource of another component although they are not on its cluster.
 """
 
+# size: cost and deploy time come from the same plan and tables and are always shown together
+# (`render`, `change_line`, `render_summary`); split, one report would span three modules.
+
 from __future__ import annotations
 
 import json
@@ -26,7 +29,7 @@ from typing import Any
 import yaml
 
 from components.config import INTERFACE_SERVICES, cpu_cores, memory_gib
-from dataops.plan import Plan, PlanError, PlannedResource
+from dataops.plan_types import Plan, PlanError, PlannedResource
 from dataops.stack_files import parse_yaml
 
 PRICES = Path("estimates") / "prices.yaml"

@@ -6,6 +6,9 @@ A resource type or function the fake cloud does not know is an error, not an emp
 add it here when the program starts using it.
 """
 
+# size: one `Mocks` class whose body is a table of answers, one short entry per resource type
+# and function; it reads top to bottom like the provider's reference.
+
 from __future__ import annotations
 
 import base64

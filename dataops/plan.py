@@ -7,8 +7,13 @@ this one `Plan`; nothing else runs the program its own way.
 
 `build_plan` evaluates a stack with `dataops.engine` unless `dataops.plan_cache` already holds
 the plan for exactly the same inputs; this module itself imports neither the SDKs nor the
-config model, so a command answered from the cache starts in a fraction of a second.
+config model, so a command answered from the cache starts in a fraction of a second. The data
+types (`Plan`, `PlannedResource`, `PlanError`) are `dataops.plan_types`'.
 """
+
+# size: `build_plan` and its parallel form `build_plans` share the in-process cache and the
+# reference checks, and `diff --base` calls both by name in other revisions (dataops/revision.py);
+# the fork machinery below them is their private detail.
 
 from __future__ import annotations
 
@@ -19,108 +24,19 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dataops import interrupt, plan_cache
+from dataops.plan_types import ORGANIZATION, Plan, PlanError
 
 if TYPE_CHECKING:
     from components.config import StackConfig
     from dataops import stack_files
 
 ROOT = Path(__file__).resolve().parent.parent
-ORGANIZATION = "organization"  # the organization name of self-managed backends
 MAX_PROBLEMS = 20  # config problems listed before the rest are counted
-
-
-@dataclass
-class PlannedResource:
-    urn: str
-    type: str
-    name: str
-    parent: str
-    inputs: dict[str, Any]
-    dependencies: list[str]
-    protect: bool
-    retainOnDelete: bool
-    provider: str = ""
-    """The explicit provider (`urn::id`); "" means the package's default provider."""
-    custom: bool = field(default=True, repr=False)
-
-
-@dataclass
-class Plan:
-    project: str
-    stack: str
-    resources: list[PlannedResource]
-    outputs: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "stack": self.stack,
-            "resources": [{k: v for k, v in asdict(r).items() if k != "custom"} for r in self.resources],
-            "outputs": self.outputs,
-        }
-
-    def to_record(self) -> dict[str, Any]:
-        """`to_dict` plus what only this tooling reads (`custom`, `warnings`): the form a plan
-        is cached in and handed between processes, read back by `from_dict`."""
-        doc = self.to_dict() | {"warnings": list(self.warnings)}
-        for entry, resource in zip(doc["resources"], self.resources, strict=True):
-            entry["custom"] = resource.custom
-        return doc
-
-    @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> Plan:
-        """The inverse of `to_dict` (and of `plan --json`); `custom` and `warnings` when present."""
-        fields = PlannedResource.__dataclass_fields__
-        return cls(
-            doc["project"],
-            doc["stack"],
-            [PlannedResource(**{k: r[k] for k in fields if k in r}) for r in doc["resources"]],
-            doc["outputs"],
-            list(doc.get("warnings", [])),
-        )
-
-    def of_type(self, type_: str) -> list[PlannedResource]:
-        return [r for r in self.resources if r.type == type_]
-
-    def by_urn(self, urn: str) -> PlannedResource:
-        for r in self.resources:
-            if r.urn == urn:
-                return r
-        raise KeyError(urn)
-
-    def named(self, name: str) -> PlannedResource:
-        found = [r for r in self.resources if r.name == name]
-        if len(found) != 1:
-            raise KeyError(f"{len(found)} resources named {name!r} in the {self.stack} plan")
-        return found[0]
-
-    def children(self, urn: str) -> list[PlannedResource]:
-        return [r for r in self.resources if r.parent == urn]
-
-    def descendants(self, urn: str) -> list[PlannedResource]:
-        out: list[PlannedResource] = []
-        for child in self.children(urn):
-            out += [child, *self.descendants(child.urn)]
-        return out
-
-    def attached_to(self, bucket: PlannedResource, type_: str) -> list[PlannedResource]:
-        """Bucket settings (separate resources in pulumi-aws 7) joined to `bucket` by its id."""
-        bucket_id = bucket.inputs.get("bucket")
-        return [r for r in self.of_type(type_) if r.inputs.get("bucket") == bucket_id]
-
-
-class PlanError(Exception):
-    """A user-facing problem (bad config, missing stack file): exit 2, one line per problem."""
-
-    def __init__(self, lines: list[str]):
-        self.lines = lines
-        super().__init__("\n".join(lines))
 
 
 def load_config(

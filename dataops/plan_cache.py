@@ -33,10 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from dataops.plan import Plan
+from dataops.plan_types import Plan, PlanError
 
 FORMAT = "2"  # bump when the cached document's shape changes
 KEEP = 200
@@ -62,8 +60,6 @@ def directory(root: Path) -> Path | None:
         return None
     if setting.lower() in ON:
         return root / ".dataops-cache" / "plans"  # the project's own, whatever it holds already
-    from dataops.plan import PlanError  # here: dataops.plan imports this module
-
     folder = Path(setting)
     if not folder.is_absolute():
         problem = "not on, off or an absolute path"
@@ -139,8 +135,6 @@ def _read(path: Path) -> bytes:
 
 
 def load(root: Path, key: str) -> Plan | None:
-    from dataops.plan import Plan
-
     folder = directory(root)
     if folder is None:
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dataops.plan import Plan
+from dataops.plan_types import Plan
 from policies.rules import RULES, Rule, run
 
 

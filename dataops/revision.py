@@ -37,7 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from dataops import interrupt, plan_cache
-from dataops.plan import Plan, PlanError
+from dataops.plan_types import Plan, PlanError
 
 WORKTREE_PREFIX = "dataops-base-"  # of the temporary directory that holds the worktree
 OURS = re.compile(re.escape(WORKTREE_PREFIX) + r"[a-z0-9_]{8}")  # as `tempfile.mkdtemp` names it

@@ -13,6 +13,9 @@ its own. `reap` is a dry run unless `--yes`, continues past a sandbox that fails
 again at any time. `destroy` of a sandbox that does not exist fails unless `missing_ok`.
 """
 
+# size: the destroy guard (`check_destroyable`) must see exactly the names and tags `render`
+# and `create` give a sandbox (`Scheme`, `Names`); kept in one module so the two cannot drift.
+
 from __future__ import annotations
 
 import json
@@ -26,8 +29,8 @@ from typing import Any
 
 import yaml
 
-from components.config import parse_time
-from dataops.plan import PlanError
+from components.config import SandboxConfig, parse_time
+from dataops.plan_types import PlanError
 from dataops.sandbox_backend import Backend, BackendError, StateResource
 from dataops.stack_files import parse_yaml
 
@@ -153,8 +156,10 @@ def render(root: Path, name: str, owner: str, ttl: str | None, now: datetime) ->
         )
     config = load_template(root)
     box = dict(config.get(f"{PROJECT_NS}:sandbox") or {})
-    max_hours = int(box.get("maxTtlHours", 168))
-    lifetime = parse_ttl(ttl, max_hours) if ttl else timedelta(hours=int(box.get("defaultTtlHours", 72)))
+    defaults = SandboxConfig.model_fields  # the template may leave them to the model
+    max_hours = int(box.get("maxTtlHours", defaults["max_ttl_hours"].default))
+    default_hours = int(box.get("defaultTtlHours", defaults["default_ttl_hours"].default))
+    lifetime = parse_ttl(ttl, max_hours) if ttl else timedelta(hours=default_hours)
     box |= {"createdAt": iso(now), "expiresAt": iso(now + lifetime)}
     document = {"config": {**config, f"{PROJECT_NS}:owner": owner.strip(), f"{PROJECT_NS}:sandbox": box}}
     with tempfile.TemporaryDirectory(prefix="dataops-sandbox-") as tmp:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from components.config import StackConfig
 from dataops import stack_files
-from dataops.plan import PlanError, load_config
+from dataops.plan import load_config
+from dataops.plan_types import PlanError
 
 
 def load_all(root: Path) -> tuple[dict[str, StackConfig], list[str], set[str]]:

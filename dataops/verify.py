@@ -26,6 +26,9 @@ One line per check, each naming its bucket; exit 1 on any FAIL, 2 on bad input (
 outputs included: one line naming the output and the value).
 """
 
+# size: one small function per bucket property, listed by `checks_for` and specified by the
+# docstring above; each is a few lines and none is shared elsewhere.
+
 from __future__ import annotations
 
 import contextlib

@@ -15,6 +15,9 @@ latest/userguide/fsbp-standard.html), CIS Amazon EKS Benchmark v1.5, Checkov pol
 (https://www.checkov.io/5.Policy%20Index/terraform.html), as of 2026-11.
 """
 
+# size: the catalogue of independent rules and their `RULES` table; the Pulumi CLI loads the
+# pack from its own folder (pack.py imports `rules` bare), so one module keeps that import simple.
+
 from __future__ import annotations
 
 import json
@@ -38,7 +41,20 @@ UNKNOWN = {
     "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
     "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
 }
-MANDATORY_TAGS = ("environment", "owner", "cost-center", "data-classification")
+# The tags the program puts on every resource (components.config.MANDATORY_TAG_KEYS). A copy, not
+# an import: the Pulumi CLI runs the pack in its own virtualenv (no pydantic) with only policies/
+# on sys.path (`python -m pulumi.policy <pack dir>`), and `pulumi policy publish` uploads that
+# folder alone, so the pack cannot import components/. tests/policies/test_rules.py holds the two
+# lists equal; tests/test_dependencies.py holds the pack to its own modules and requirements.
+MANDATORY_TAGS = (
+    "environment",
+    "owner",
+    "cost-center",
+    "data-classification",
+    "project",
+    "stack",
+    "managed-by",
+)
 Report = Callable[[str, str | None], None]
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -54,6 +70,10 @@ class Rule:
     severity: str  # "low" | "medium" | "high" | "critical"
     controls: tuple[str, ...]
     validate: Callable[[list[Any], Report], None]
+    rechecks: tuple[str, str] | None = None
+    """The config rule this rule checks again on purpose, as (its module, its message): config
+    validation refuses the setting, and this rule catches resources that do not honour it
+    whatever produced them (a changed component, or a program run without the config model)."""
 
 
 class Unknown(Exception):
@@ -647,6 +667,7 @@ RULES: tuple[Rule, ...] = (
         "high",
         ("FSBP EKS.1", "CIS EKS 5.4.2", "CKV_AWS_39", "CKV_AWS_38"),
         eks_private_endpoint_validator,
+        rechecks=("components/config/rules/cluster.py", "prod's API endpoint is private only"),
     ),
     Rule(
         "eks-api-reachable",
@@ -655,6 +676,7 @@ RULES: tuple[Rule, ...] = (
         "high",
         (),
         eks_api_reachable_validator,
+        rechecks=("components/config/rules/ci.py", "nothing could reach the cluster's private API endpoint"),
     ),
     Rule(
         "eks-secrets-encryption",
@@ -671,6 +693,7 @@ RULES: tuple[Rule, ...] = (
         "medium",
         ("FSBP EKS.8", "CIS EKS 2.1.1", "CKV_AWS_37"),
         eks_control_plane_logs_validator,
+        rechecks=("components/config/rules/cluster.py", "prod records every control-plane log type"),
     ),
     Rule(
         "imdsv2-hop-limit-1",
@@ -695,6 +718,7 @@ RULES: tuple[Rule, ...] = (
         "high",
         (),
         hub_not_open_to_the_internet_validator,
+        rechecks=("components/config/rules/notebooks.py", "prod's hub would be open to the whole internet"),
     ),
     Rule(
         "k8s-namespace-isolation",
@@ -711,6 +735,7 @@ RULES: tuple[Rule, ...] = (
         "medium",
         (),
         notebook_image_by_digest_validator,
+        rechecks=("components/config/rules/image.py", "not an immutable digest"),
     ),
     Rule(
         "prod-data-protected",
@@ -719,6 +744,7 @@ RULES: tuple[Rule, ...] = (
         "critical",
         (),
         prod_data_protected_validator,
+        rechecks=("components/config/rules/__init__.py", "prod must protect its data and keys"),
     ),
     Rule(
         "force-destroy-sandbox-scratch-only",
@@ -727,6 +753,10 @@ RULES: tuple[Rule, ...] = (
         "critical",
         (),
         force_destroy_sandbox_scratch_only_validator,
+        rechecks=(
+            "components/config/rules/__init__.py",
+            "only sandbox scratch storage may be force-destroyed",
+        ),
     ),
     Rule(
         "sandbox-expiry",
@@ -735,10 +765,11 @@ RULES: tuple[Rule, ...] = (
         "medium",
         (),
         sandbox_expiry_validator,
+        rechecks=("components/config/rules/sandbox.py", "nothing in a sandbox is protected"),
     ),
     Rule(
         "mandatory-tags",
-        "Resources carry environment, owner, cost-center and data-classification tags.",
+        f"Resources carry {', '.join(MANDATORY_TAGS[:-1])} and {MANDATORY_TAGS[-1]} tags.",
         "advisory",
         "low",
         (),

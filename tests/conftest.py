@@ -3,6 +3,11 @@
 Plans are built once per session (the plan engine caches by file content), so every test reads
 the same recorded registrations; assertions name the URN that failed. The on-disk plan cache is
 off for the whole run (and the commands the tests start), so every plan really runs the program.
+
+Which stacks there are, which of them are in the cloud, which owns the lake and which zones it
+has are read from the stack files (`SHIPPED`, `CLOUD_STACKS`, ...), never written here: a new
+stack or zone is then tested like the others, with no test to edit. The concrete values of the
+shipped files are recorded once, in tests/snapshots/.
 """
 
 from __future__ import annotations
@@ -19,14 +24,27 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dataops.plan import ROOT, Plan, build_plan
+from dataops.plan import ROOT, Plan, build_plan, load_config
 from dataops.stack_files import known_stacks
 
 os.environ["DATAOPS_PLAN_CACHE"] = "off"
 
-SHIPPED = [s for s in known_stacks(ROOT)]
-CLOUD_STACKS = ["dev", "test", "prod"]
+SHIPPED = known_stacks(ROOT)
+CONFIGS = {stack: load_config(stack)[1] for stack in SHIPPED}
+CLOUD_STACKS = [s for s in SHIPPED if CONFIGS[s].environment != "local"]
+(LAKE_OWNER,) = [s for s in CLOUD_STACKS if CONFIGS[s].owns_cloud_lake]
+CONSUMERS = [s for s in CLOUD_STACKS if s != LAKE_OWNER]
+SANDBOX_HOSTS = [s for s in CLOUD_STACKS if CONFIGS[s].hosts_sandboxes]
+ZONES = tuple(CONFIGS[LAKE_OWNER].zones)  # the lake's zones, as its owner configures them
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        help="record the shipped stacks' values in tests/snapshots/ instead of comparing them",
+    )
 
 
 @pytest.fixture(scope="session")

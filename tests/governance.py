@@ -10,7 +10,7 @@ import json
 
 from components.config import MANDATORY_TAG_KEYS
 from dataops.iam_eval import Request, allowed_by, denied_by
-from dataops.plan import Plan, PlannedResource
+from dataops.plan_types import Plan, PlannedResource
 
 S3 = "aws:s3/"
 PAB = S3 + "bucketPublicAccessBlock:BucketPublicAccessBlock"

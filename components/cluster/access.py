@@ -33,6 +33,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.pod_security import ENFORCE
+
 POLICY_ARN = "arn:{partition}:eks::aws:cluster-access-policy/{name}"
 SANDBOX_PREFIX = "sandbox-"
 SANDBOX_GROUP = "dataops-sandbox-managers"
@@ -57,14 +59,13 @@ SANDBOX_MATCH = f"'{SANDBOX_GROUP}' in request.userInfo.groups"
 # ... and a namespace it creates or changes keeps Pod Security `restricted` (at the latest
 # version): with `privileged`, its admin access policy would let it run privileged or hostPath
 # pods on the host's nodes, next to other teams' pods and their credentials.
-PSS_ENFORCE = "pod-security.kubernetes.io/enforce"
 SANDBOX_RESTRICTED = (
     "request.resource.resource != 'namespaces' || request.operation == 'DELETE'"
     " || (has(object.metadata.labels)"
-    f" && '{PSS_ENFORCE}' in object.metadata.labels"
-    f" && object.metadata.labels['{PSS_ENFORCE}'] == 'restricted'"
-    f" && (!('{PSS_ENFORCE}-version' in object.metadata.labels)"
-    f" || object.metadata.labels['{PSS_ENFORCE}-version'] == 'latest'))"
+    f" && '{ENFORCE}' in object.metadata.labels"
+    f" && object.metadata.labels['{ENFORCE}'] == 'restricted'"
+    f" && (!('{ENFORCE}-version' in object.metadata.labels)"
+    f" || object.metadata.labels['{ENFORCE}-version'] == 'latest'))"
 )
 
 

@@ -29,6 +29,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.pod_security import RESTRICTED_CONTAINER
 from components.workload_identity import controller_identity
 
 TYPE = "dataops:index:LoadBalancerController"
@@ -41,13 +42,6 @@ INGRESS_CLASS = "alb"
 # TLS 1.3 and 1.2 only (the controller's default, ELBSecurityPolicy-2016-08, still allows 1.0):
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
-RESTRICTED_CONTAINER = {
-    "readOnlyRootFilesystem": True,
-    "runAsNonRoot": True,
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 
 
 @dataclass
@@ -281,6 +275,6 @@ def controller_values(
         "keepTLSSecret": True,
         "defaultTags": dict(sorted(tags.items())),
         "podSecurityContext": {"fsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
-        "securityContext": RESTRICTED_CONTAINER,
+        "securityContext": {**RESTRICTED_CONTAINER, "readOnlyRootFilesystem": True},
         "nodeSelector": node_selector,
     }

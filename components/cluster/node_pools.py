@@ -4,7 +4,7 @@ with GPU profiles, the GPU pool) as one group per AZ, each able to scale from ze
 Every group runs on a launch template that enforces IMDSv2 with a hop limit of 1 (pods, one hop
 further away, never reach the node's instance credentials) and an encrypted gp3 root volume.
 A notebook or GPU group per AZ, because a user's home volume lives in one AZ and the autoscaler
-cannot choose the AZ inside a group that spans several (see components/cluster_autoscaler.py).
+cannot choose the AZ inside a group that spans several (see autoscaler.py).
 The node-template tags on each group's Auto Scaling group tell the autoscaler, while the group
 has no node, which labels and taints a new node would carry (Cluster Autoscaler AWS README,
 "Auto-Discovery Setup": `k8s.io/cluster-autoscaler/node-template/label/<label>` and

@@ -24,6 +24,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.pod_security import namespace_labels
+
 TYPE = "dataops:index:PolicyEngine"
 CHART_REPOSITORY = "https://docs.tigera.io/calico/charts"
 CRD_CHART = "crd.projectcalico.org.v1"
@@ -35,7 +37,7 @@ NAMESPACE = "tigera-operator"
 # The one namespace below `restricted`: the operator Deployment runs with hostNetwork and a
 # hostPath volume (/var/lib/calico), which only `privileged` admits. The operator labels the
 # namespace it creates for calico-node (`calico-system`) privileged itself.
-PRIVILEGED = {f"pod-security.kubernetes.io/{mode}": "privileged" for mode in ("enforce", "warn", "audit")}
+PRIVILEGED = namespace_labels("privileged")
 
 
 @dataclass

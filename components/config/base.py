@@ -32,6 +32,8 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 ACCOUNT_ID_LEN = 12
+# The private IPv4 ranges (RFC 1918).
+PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
 def per_environment(text: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dataops.plan import Plan
-from tests.conftest import policy
+from tests.conftest import CONFIGS, CONSUMERS, LAKE_OWNER, policy
 from tests.governance import BUCKET, kms_bucket_findings, logging_findings
 
 WRITE_ACTIONS = {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
@@ -25,13 +25,14 @@ def object_statement(doc):
     return next(s for s in doc["Statement"] if s["Sid"] == "ObjectsScoped")
 
 
-@pytest.mark.parametrize("stack", ["dev", "test"])
+@pytest.mark.parametrize("stack", CONSUMERS)
 def test_consumer_reads_the_owner_lake_and_writes_only_its_workspace(plans, stack):
-    plan, prod = plans[stack], plans["prod"]
+    plan, prod = plans[stack], plans[LAKE_OWNER]
     lake = prod.outputs["lake"]
     by_name = grants(plan)
-    assert set(by_name) == {"read-curated", "read-analytics", "workspace"}
-    for zone in ("curated", "analytics"):
+    reads = CONFIGS[stack].access.read
+    assert set(by_name) == {*(f"read-{zone}" for zone in reads), "workspace"}
+    for zone in reads:
         statement = object_statement(by_name[f"read-{zone}"])
         assert statement["Resource"] == f"{lake['zones'][zone]['arn']}/*"
         assert not WRITE_ACTIONS & set(statement["Action"])
@@ -50,7 +51,7 @@ def test_consumer_reads_the_owner_lake_and_writes_only_its_workspace(plans, stac
                 )
 
 
-@pytest.mark.parametrize("stack", ["dev", "test"])
+@pytest.mark.parametrize("stack", CONSUMERS)
 def test_consumer_creates_no_lake_resources_and_reads_the_owner_through_a_stack_reference(plans, stack):
     plan = plans[stack]
     assert plan.of_type("dataops:index:DataLake") == []
@@ -58,12 +59,12 @@ def test_consumer_creates_no_lake_resources_and_reads_the_owner_through_a_stack_
     assert [b.inputs["bucket"] for b in buckets] == [plan.outputs["access"]["workspaceBucket"]]
     ref = plan.named("lake-owner")
     assert ref.type == "pulumi:pulumi:StackReference"
-    assert ref.inputs["name"] == "organization/dataops-platform/prod"
+    assert ref.inputs["name"] == f"organization/dataops-platform/{LAKE_OWNER}"
 
 
-@pytest.mark.parametrize("stack", ["dev", "test"])
+@pytest.mark.parametrize("stack", CONSUMERS)
 def test_workspace_is_governed_with_its_own_key_and_logs_to_the_lake_log_bucket(plans, stack):
-    plan, prod = plans[stack], plans["prod"]
+    plan, prod = plans[stack], plans[LAKE_OWNER]
     bucket = plan.of_type(BUCKET)[0]
     key = plan.named("access-workspace-key")
     assert key.inputs["enableKeyRotation"] is True
@@ -75,27 +76,30 @@ def test_workspace_is_governed_with_its_own_key_and_logs_to_the_lake_log_bucket(
     access = plan.outputs["access"]
     assert access["workspaceKeyArn"] == workspace_key_arn
     assert access["accessLogBucket"] == log_bucket.inputs["bucket"]
-    # the log bucket lives in the prod plan; check its policy accepts this workspace's logs
+    # the log bucket lives in the owner's plan; check its policy accepts this workspace's logs
     merged = Plan(
         plan.project, plan.stack, plan.resources + prod.descendants(log_bucket.parent), plan.outputs
     )
     assert logging_findings(merged, bucket, log_bucket, f"workspace/{stack}/") == []
 
 
-def test_dev_workspace_objects_expire(plans):
-    bucket = plans["dev"].of_type(BUCKET)[0]
-    rule = plans["dev"].attached_to(
+@pytest.mark.parametrize("stack", [s for s in CONSUMERS if CONFIGS[s].workspace.expire_objects_after_days])
+def test_workspace_objects_expire_where_the_stack_says(plans, stack):
+    bucket = plans[stack].of_type(BUCKET)[0]
+    rule = plans[stack].attached_to(
         bucket, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
     )[0]
-    assert rule.inputs["rules"][0]["expiration"] == {"days": 30}
+    assert rule.inputs["rules"][0]["expiration"] == {
+        "days": CONFIGS[stack].workspace.expire_objects_after_days
+    }
 
 
-@pytest.mark.parametrize("stack", ["dev", "test"])
+@pytest.mark.parametrize("stack", CONSUMERS)
 def test_teardown_of_a_consumer_cannot_touch_the_lake(plans, stack):
     plan = plans[stack]
     assert not any(r.protect or r.retainOnDelete for r in plan.resources)
-    lake_buckets = {z["bucket"] for z in plans["prod"].outputs["lake"]["zones"].values()}
-    lake_buckets.add(plans["prod"].outputs["lake"]["accessLogBucket"])
+    lake = plans[LAKE_OWNER].outputs["lake"]
+    lake_buckets = {z["bucket"] for z in lake["zones"].values()} | {lake["accessLogBucket"]}
     for r in plan.resources:
         # the only reference to a lake bucket a consumer may own is its logging target
         if r.type == "aws:s3/bucketLogging:BucketLogging":

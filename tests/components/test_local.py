@@ -7,6 +7,7 @@ import json
 
 from components.container_image import context_digest
 from components.local_endpoint import MOTO_IMAGE, UNSUPPORTED
+from tests.conftest import LAKE_OWNER
 from tests.governance import BUCKET, OWNERSHIP, PAB, SSE, VERSIONING, one
 
 CONTAINER = "docker:index/container:Container"
@@ -43,17 +44,20 @@ def test_containers_bind_only_to_loopback(plans):
 
 
 def test_local_lake_has_the_cloud_layout(plans):
-    local, prod = plans["local"].outputs["lake"], plans["prod"].outputs["lake"]
-    assert set(local["zones"]) == set(prod["zones"])
+    """The same zones as the cloud lake's owner: a zone added there is added here too."""
+    local, owner = plans["local"].outputs["lake"], plans[LAKE_OWNER].outputs["lake"]
+    assert set(local["zones"]) == set(owner["zones"])
     for zone, spec in local["zones"].items():
         assert spec["bucket"] == f"dataops-local-{zone}-123456789012-eu-west-1"
-        assert spec["glueDatabase"] == prod["zones"][zone]["glueDatabase"].replace("_prod_", "_local_")
+        assert spec["glueDatabase"] == owner["zones"][zone]["glueDatabase"].replace(
+            f"_{LAKE_OWNER}_", "_local_"
+        )
 
 
 def test_invariants_the_endpoint_honours_are_still_declared(plans):
     plan = plans["local"]
     buckets = [b for b in plan.of_type(BUCKET) if b.inputs["tags"].get("zone")]
-    assert len(buckets) == 3
+    assert len(buckets) == len(plan.outputs["lake"]["zones"])
     for bucket in buckets:
         assert one(plan, bucket, PAB).inputs["blockPublicPolicy"] is True
         assert one(plan, bucket, OWNERSHIP).inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"

@@ -10,14 +10,10 @@ import json
 import pytest
 
 from components.cluster.load_balancer_controller import INGRESS_CLASS, SSL_POLICY
-from tests.conftest import CLOUD_STACKS
+from tests.conftest import CLOUD_STACKS, CONFIGS
 
 ALB = "alb.ingress.kubernetes.io"
-HOSTS = {
-    "dev": "notebooks.dev.example.com",
-    "test": "notebooks.test.example.com",
-    "prod": "notebooks.example.com",
-}
+HOSTS = {stack: CONFIGS[stack].notebooks.hostname for stack in CLOUD_STACKS}
 
 
 def values(plan) -> dict:

@@ -9,9 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from components.lake_access import lake_variable
 from components.notebook_service import CHART_REPOSITORY, CHART_VERSION
 from dataops.plan import ROOT
-from tests.conftest import CLOUD_STACKS
+from tests.conftest import CLOUD_STACKS, CONFIGS, CONSUMERS
 
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "fixtures" / "z2jh_values_subset.schema.json").read_text()
@@ -158,10 +159,12 @@ def test_user_servers_run_in_the_hubs_restricted_namespace(plans):
     )
 
 
-def test_servers_see_only_the_zones_they_may_read_and_their_workspace(plans):
-    env = values(plans["dev"])["singleuser"]["extraEnv"]
-    assert "DATAOPS_LAKE_RAW_BUCKET" not in env  # dev reads curated and analytics only
-    assert env["DATAOPS_WORKSPACE_BUCKET"] == plans["dev"].outputs["access"]["workspaceBucket"]
+@pytest.mark.parametrize("stack", CONSUMERS)
+def test_servers_see_only_the_zones_they_may_read_and_their_workspace(plans, stack):
+    env = values(plans[stack])["singleuser"]["extraEnv"]
+    zones = {k for k in env if k.startswith("DATAOPS_LAKE_") and k.endswith("_BUCKET")}
+    assert zones == {lake_variable(z) for z in CONFIGS[stack].access.read}
+    assert env["DATAOPS_WORKSPACE_BUCKET"] == plans[stack].outputs["access"]["workspaceBucket"]
 
 
 def test_outputs(plans):

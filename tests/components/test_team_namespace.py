@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import CLOUD_STACKS
+
 NS = "kubernetes:core/v1:Namespace"
 NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
@@ -13,7 +15,7 @@ def in_namespace(plan, type_, namespace):
     return [r for r in plan.of_type(type_) if r.inputs["metadata"].get("namespace") == namespace]
 
 
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_namespace_enforces_pod_security_restricted(plans, stack):
     (ns,) = [n for n in plans[stack].of_type(NS) if n.inputs["metadata"]["name"] == "data-science"]
     labels = ns.inputs["metadata"]["labels"]
@@ -56,7 +58,7 @@ def test_network_is_denied_by_default_with_minimal_allows(plans):
     )
 
 
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_workload_service_account_is_bound_to_the_environment_role(plans, stack):
     plan = plans[stack]
     sa = plan.named("team-data-science-data-access")

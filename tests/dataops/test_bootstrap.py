@@ -99,7 +99,7 @@ def test_urn_globs_follow_pulumis_rules():
 
 
 def test_dependents_are_left_out_transitively():
-    from dataops.plan import PlannedResource
+    from dataops.plan_types import PlannedResource
 
     def res(name: str, type_: str, deps=(), parent="", provider="") -> PlannedResource:
         urn = f"urn:pulumi:s::p::{type_}::{name}"

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dataops.plan import ROOT
 from tests.conftest import children, session_processes
@@ -176,12 +177,13 @@ def cached_env(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def undeclared_root(tmp_path_factory) -> Path:
-    """The project with an empty parity.yaml, so that `parity` has a lot to say."""
+    """The project with no allowed differences in parity.yaml, so that `parity` has a lot to say."""
     root = tmp_path_factory.mktemp("undeclared")
     for path in ROOT.iterdir():
         if path.name not in ("parity.yaml", ".git", ".venv", ".dataops-cache"):
             (root / path.name).symlink_to(path)
-    (root / "parity.yaml").write_text("allowed: []\n")
+    shipped = yaml.safe_load((ROOT / "parity.yaml").read_text())
+    (root / "parity.yaml").write_text(yaml.safe_dump(shipped | {"allowed": []}))
     return root
 
 

@@ -15,7 +15,18 @@ from dataops import plan as plan_module
 from dataops.engine import _normalise
 from dataops.plan import ROOT, PlanError, build_plan, build_plans, plan_jobs
 
-FIELDS = {"urn", "type", "name", "parent", "inputs", "dependencies", "protect", "retainOnDelete", "provider"}
+FIELDS = {
+    "urn",
+    "type",
+    "name",
+    "parent",
+    "inputs",
+    "dependencies",
+    "protect",
+    "retainOnDelete",
+    "provider",
+    "aliases",
+}
 
 
 def test_plan_document_has_the_documented_shape(plans):

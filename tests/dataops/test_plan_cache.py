@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from dataops import plan_cache
-from dataops.plan import ROOT, Plan, PlanError, PlannedResource
+from dataops.plan import ROOT
+from dataops.plan_types import Plan, PlanError, PlannedResource
 
 
 def run(code: str, cache: Path) -> subprocess.CompletedProcess:
@@ -79,12 +80,13 @@ def test_a_plan_reads_no_project_file_outside_the_key(tmp_path):
         import json, sys
         from pathlib import Path
         from dataops.plan import ROOT, build_plan
+        from dataops.stack_files import known_stacks
         opened = set()
         def hook(event, args):
             if event == "open" and isinstance(args[0], (str, Path)):
                 opened.add(str(Path(args[0]).resolve()))
         sys.addaudithook(hook)
-        for stack in ("dev", "test", "prod", "local"):
+        for stack in known_stacks(ROOT):
             build_plan(stack)
         print(json.dumps(sorted(opened)))
     """

@@ -10,10 +10,11 @@ import re
 
 import pytest
 
+from components.config import MANDATORY_TAG_KEYS
 from components.local_endpoint import UNSUPPORTED
 from dataops.policy import Options, Resource, check, resources
 from policies.pack import policies
-from policies.rules import LOCAL_EXEMPT, RULES, UNKNOWN, run
+from policies.rules import LOCAL_EXEMPT, MANDATORY_TAGS, RULES, UNKNOWN, run
 from tests.conftest import SHIPPED
 
 BY_NAME = {r.name: r for r in RULES}
@@ -51,6 +52,12 @@ def test_everything_config_passes_every_rule(everything):
 
 def test_a_sandbox_passes_every_rule(sandbox_plan):
     assert [str(v) for v in check(sandbox_plan)] == []
+
+
+def test_the_pack_requires_exactly_the_tags_the_config_model_sets():
+    """The pack keeps its own copy (see policies/rules.py, MANDATORY_TAGS): the two must agree."""
+    assert len(set(MANDATORY_TAGS)) == len(MANDATORY_TAGS)
+    assert set(MANDATORY_TAGS) == set(MANDATORY_TAG_KEYS)
 
 
 def test_local_exemptions_are_exactly_the_unsupported_features():
@@ -359,3 +366,16 @@ def test_pod_identity_trust_rule_branches(case, statement, expected):
     assert len(messages) == len(expected), (case, messages)
     for fragment, message in zip(expected, messages, strict=True):
         assert fragment in message, (case, message)
+
+
+def test_a_rule_that_rechecks_a_config_rule_names_one_that_exists():
+    """A policy rule checks again what config validation refuses only on purpose, naming the
+    config rule; if that rule goes or changes its message, this fails so the pair is reviewed."""
+    from dataops.plan import ROOT
+    from policies.rules import RULES
+
+    rechecking = [r for r in RULES if r.rechecks is not None]
+    assert rechecking
+    for rule in rechecking:
+        module, message = rule.rechecks
+        assert message in (ROOT / module).read_text(encoding="utf-8"), f"{rule.name}: {module}: {message!r}"

@@ -6,11 +6,13 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
+from components.config.base import PRIVATE_CIDRS
+
 Add = Callable[[str, Any, str, str], None]
 """`add(key, value, message, fix)`: one problem with the setting `key` (without the project
 namespace), in the file that set it."""
 
-PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in PRIVATE_CIDRS)
 
 
 def parse_cidr(value: str, key: str, add: Add) -> ipaddress.IPv4Network | None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dataops.plan import ROOT
-from tests.conftest import policy
+from tests.conftest import CLOUD_STACKS, SANDBOX_HOSTS, policy
 
 EKS = "aws:eks/cluster:Cluster"
 NODEGROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -57,7 +57,7 @@ def access(plan) -> dict[str, tuple[dict, list]]:
     }
 
 
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_cluster_version_auth_mode_and_access_entries(plans, stack):
     plan = plans[stack]
     eks = one(plan, EKS).inputs
@@ -74,7 +74,7 @@ def test_cluster_version_auth_mode_and_access_entries(plans, stack):
         ),
         ROLE.format("preview"): ({"policy": POLICY.format("AmazonEKSViewPolicy"), "type": "cluster"}, []),
     }
-    if stack == "dev":  # the one stack that hosts sandboxes: their namespaces only
+    if stack in SANDBOX_HOSTS:  # the sandbox role: their namespaces only
         expected[ROLE.format("sandbox")] = (
             {
                 "policy": POLICY.format("AmazonEKSAdminPolicy"),
@@ -87,7 +87,7 @@ def test_cluster_version_auth_mode_and_access_entries(plans, stack):
     assert len(plan.of_type(ENTRY)) == len(expected), "one access entry per principal"
 
 
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_kubernetes_provider_waits_for_every_access_grant(plans, stack):
     plan = plans[stack]
     (provider,) = plan.of_type("pulumi:providers:kubernetes")
@@ -102,20 +102,21 @@ def test_sandbox_rbac_and_admission_policy_exist_only_where_sandboxes_are_hosted
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
     }
-    for stack in ("dev", "test", "prod"):
+    for stack in CLOUD_STACKS:
         found = {r.type for r in plans[stack].resources if r.type in kinds}
-        assert found == (kinds if stack == "dev" else set()), stack
-    binding = plans["dev"].named("cluster-sandbox-manager-binding").inputs
+        assert found == (kinds if stack in SANDBOX_HOSTS else set()), stack
+    host = plans[SANDBOX_HOSTS[0]]
+    binding = host.named("cluster-sandbox-manager-binding").inputs
     assert binding["subjects"] == [
         {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "dataops-sandbox-managers"}
     ]
-    policy = plans["dev"].named("cluster-sandbox-namespaces-only").inputs["spec"]
+    policy = host.named("cluster-sandbox-namespaces-only").inputs["spec"]
     assert policy["failurePolicy"] == "Fail"
-    vap_binding = plans["dev"].named("cluster-sandbox-namespaces-only-binding").inputs["spec"]
+    vap_binding = host.named("cluster-sandbox-namespaces-only-binding").inputs["spec"]
     assert vap_binding == {"policyName": "dataops-sandbox-namespaces-only", "validationActions": ["Deny"]}
 
 
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_the_private_endpoint_admits_443_from_the_runner_only(plans, stack):
     plan = plans[stack]
     eks = one(plan, EKS).inputs
@@ -182,7 +183,7 @@ def test_nodes_use_only_private_subnets(plans):
             assert group.inputs["subnetIds"] == [private[index]], group.urn
 
 
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_launch_templates_enforce_imdsv2_with_hop_limit_1_and_encrypted_disks(plans, stack):
     templates = plans[stack].of_type(TEMPLATE)
     assert len(templates) == 2
@@ -212,7 +213,7 @@ def test_notebook_nodes_scale_from_zero_in_each_az_and_only_take_user_pods(plans
     assert groups["system"].inputs["scalingConfig"]["minSize"] >= 1
 
 
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_empty_notebook_groups_tell_the_autoscaler_their_labels_and_taint(plans, stack):
     """Scale from zero: the node-template tags on each notebook group's Auto Scaling group
     describe the label and taint the user pods select and tolerate."""
@@ -238,9 +239,7 @@ def test_empty_notebook_groups_tell_the_autoscaler_their_labels_and_taint(plans,
 
 def test_gpu_nodes_only_where_gpu_profiles_are_on(plans, everything):
     assert not any(
-        "gpu" in g.inputs["nodeGroupName"]
-        for s in ("dev", "test", "prod")
-        for g in plans[s].of_type(NODEGROUP)
+        "gpu" in g.inputs["nodeGroupName"] for s in CLOUD_STACKS for g in plans[s].of_type(NODEGROUP)
     )
     gpu = [g.inputs for g in everything.of_type(NODEGROUP) if g.inputs["nodeGroupName"].startswith("gpu-")]
     assert len(gpu) == 3 and all(
@@ -273,7 +272,7 @@ def test_default_storage_class_is_encrypted_gp3(plans):
         assert sc["reclaimPolicy"] == ("Retain" if stack == "prod" else "Delete")
 
 
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_node_role_has_no_data_access(plans, stack):
     plan = plans[stack]
     node_role = plan.named("cluster-node-role")
@@ -291,7 +290,7 @@ def test_node_role_has_no_data_access(plans, stack):
     assert policy(node_role)["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
 
 
-@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_every_kubernetes_resource_uses_the_cluster_provider_explicitly(plans, stack):
     plan = plans[stack]
     (provider,) = plan.of_type("pulumi:providers:kubernetes")
