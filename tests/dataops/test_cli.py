@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from dataops.plan import ROOT
-from tests.conftest import children, session_processes
+from tests.conftest import SHIPPED, children, session_processes
 
 
 def run(*args: str, root: Path | None = None) -> subprocess.CompletedProcess:
@@ -147,7 +147,7 @@ def test_unknown_stack():
     assert_user_error(
         run("plan", "--stack", "staging"),
         "Pulumi.staging.yaml: no such stack file",
-        "known stacks: dev, local, prod, test",
+        f"known stacks: {', '.join(SHIPPED)}",
     )
 
 

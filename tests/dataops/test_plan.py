@@ -9,11 +9,13 @@ import signal
 import time
 
 import pytest
+import yaml
 
 from dataops import engine
 from dataops import plan as plan_module
 from dataops.engine import _normalise
 from dataops.plan import ROOT, PlanError, build_plan, build_plans, plan_jobs
+from tests.conftest import CONFIGS
 
 FIELDS = {
     "urn",
@@ -107,12 +109,25 @@ SMALL_OWNER = (
 )
 
 
+def with_setting(stack: str, key: str, value: object) -> str:
+    """The shipped stack file of `stack` with `dataops-platform:<key>` set to `value`."""
+    doc = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    doc["config"][f"dataops-platform:{key}"] = value
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def owner_with_zones(zones: list[str]) -> str:
+    doc = yaml.safe_load(SMALL_OWNER)
+    doc["config"]["dataops-platform:lake"]["zones"] = {zone: {} for zone in zones}
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
 def test_program_errors_from_stack_outputs_are_user_errors(tmp_path, monkeypatch):
     """A consumer reading a zone its owner lacks fails in the program with a one-line RunError."""
     prod = tmp_path / "Pulumi.prod.yaml"
     dev = tmp_path / "Pulumi.dev.yaml"
     prod.write_text((ROOT / "Pulumi.prod.yaml").read_text())
-    dev.write_text((ROOT / "Pulumi.dev.yaml").read_text() + "  dataops-platform:access: {read: [raw]}\n")
+    dev.write_text(with_setting("dev", "access", {"read": ["raw"]}))
     # The offline plan resolves the owner from the repository's prod stack, whose lake has 'raw';
     # make the owner lack it by planning against a copy of the project with a smaller lake.
     for name in ("Pulumi.yaml", "__main__.py"):
@@ -179,17 +194,17 @@ def test_a_program_error_in_a_forked_plan_is_the_same_one_line_error(tmp_path, f
     the stack the fork starts with (prod first here, then dev here and test there)."""
     for name in ("Pulumi.yaml", "__main__.py", "Pulumi.dev.yaml"):
         shutil.copy(ROOT / name, tmp_path / name)
-    owner = SMALL_OWNER.replace("{curated: {}}", "{curated: {}, analytics: {}}")  # dev's zones
-    (tmp_path / "Pulumi.prod.yaml").write_text(owner)
-    test_file = (ROOT / "Pulumi.test.yaml").read_text() + "  dataops-platform:access: {read: [raw]}\n"
-    (tmp_path / "Pulumi.test.yaml").write_text(test_file)
+    dev_zones = sorted(CONFIGS["dev"].access.read)  # the owner has what dev reads, not raw
+    assert "raw" not in dev_zones
+    (tmp_path / "Pulumi.prod.yaml").write_text(owner_with_zones(dev_zones))
+    (tmp_path / "Pulumi.test.yaml").write_text(with_setting("test", "access", {"read": ["raw"]}))
     monkeypatch.syspath_prepend(str(ROOT))
     with pytest.raises(PlanError) as info:
         build_plans(ENVIRONMENTS, tmp_path, jobs=2)
     assert len(forks) == 1
     assert info.value.lines == [
         "Pulumi.test.yaml: dataops-platform:access.read = 'raw': the lake has no such zone; "
-        "fix: use one of analytics, curated, or add the zone to the owner stack"
+        f"fix: use one of {', '.join(dev_zones)}, or add the zone to the owner stack"
     ]
 
 
