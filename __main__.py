@@ -15,6 +15,7 @@ from components.cluster.existing import ExistingCluster, ExistingClusterArgs
 from components.cluster.host import HostCluster, HostClusterArgs
 from components.config import StackConfig, TeamConfig, load_stack_config
 from components.container_image import ContainerImage, ContainerImageArgs
+from components.dask_gateway import DaskGateway, DaskGatewayArgs
 from components.data_access import DataAccess, DataAccessArgs
 from components.data_lake import GovernedDataLake, GovernedDataLakeArgs
 from components.lake_access import LakeRef
@@ -80,6 +81,14 @@ def cloud(config: StackConfig) -> None:
             cluster_ready=cluster.ready,
         )
         pulumi.export("notebooks", notebooks.exported())
+        if config.runs_dask_gateway:
+            DaskGateway(
+                "dask",
+                DaskGatewayArgs.from_config(config, image.ref, cluster.api_server_cidrs),
+                provider=cluster.provider,
+                environment=access.environment(),
+                after=[notebooks.release],
+            )
     pulumi.export("access", access.exported())
     pulumi.export("image", image.exported())
     pulumi.export("cluster", cluster.exported())

@@ -42,6 +42,14 @@ def context_digest(directory: Path = IMAGE_DIR) -> str:
     return h.hexdigest()
 
 
+def chart_image(image_ref: str) -> dict[str, str]:
+    """An image reference as Helm charts take it: they render `name:tag`, so a digest goes in as
+    name `repo@sha256` and tag `<hex>` (the jupyterhub and dask-gateway charts alike)."""
+    repository, digest = image_ref.split("@", 1)
+    algorithm, hex_digest = digest.split(":", 1)
+    return {"name": f"{repository}@{algorithm}", "tag": hex_digest}
+
+
 @dataclass
 class ContainerImageArgs:
     repository_name: str

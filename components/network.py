@@ -25,6 +25,8 @@ class VpcRef:
     """What a cluster, its runner and its load balancer controller need of their network."""
 
     vpc_id: pulumi.Input[str]
+    cidr: pulumi.Input[str]
+    """The VPC's range (the cluster's API endpoints are in it)."""
     private_subnet_ids: list[pulumi.Input[str]]
     """Node subnets, one per AZ, in a fixed order (the per-AZ node groups are numbered by it)."""
 
@@ -212,7 +214,9 @@ class Network(pulumi.ComponentResource):
                     tags=args.tags,
                     opts=child,
                 )
-        self.ref = VpcRef(vpc_id=self.vpc.id, private_subnet_ids=list(self.private_subnet_ids))
+        self.ref = VpcRef(
+            vpc_id=self.vpc.id, cidr=args.cidr, private_subnet_ids=list(self.private_subnet_ids)
+        )
         self.register_outputs({"vpcId": self.vpc.id, "privateSubnetIds": self.private_subnet_ids})
 
 
@@ -242,5 +246,6 @@ def existing_vpc(existing: ExistingNetworkConfig) -> VpcRef:
     ).apply(check)
     return VpcRef(
         vpc_id=checked.apply(lambda _: existing.vpc_id),
+        cidr=aws.ec2.get_vpc_output(id=existing.vpc_id).cidr_block,
         private_subnet_ids=[checked[i] for i in range(len(subnets))],
     )

@@ -19,6 +19,8 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.node_pools import POOL_LABEL
 from components.config import NotebooksConfig, StackConfig
+from components.container_image import chart_image
+from components.dask_gateway import hub_values as gateway_hub_values
 from components.notebook_endpoint import NotebookEndpoint, NotebookEndpointArgs
 from components.pod_security import RESTRICTED_CONTAINER
 from components.workload_identity import SERVICE_ACCOUNT
@@ -59,6 +61,9 @@ class NotebookServiceArgs:
     """The cluster has a notebook node group (eks mode): pin user servers to it."""
     endpoint: NotebookEndpointArgs | None = None
     """The hub's HTTPS address (a hosted zone is configured and the platform runs the cluster)."""
+    dask_gateway: bool = False
+    """Dask Gateway runs beside the hub (components/dask_gateway.py): register it and tell the
+    notebooks where it is."""
 
     @staticmethod
     def from_config(
@@ -89,6 +94,7 @@ class NotebookServiceArgs:
             labels=labels,
             dedicated_nodes=cfg.cluster.mode == "eks",
             endpoint=endpoint,
+            dask_gateway=cfg.runs_dask_gateway,
         )
 
 
@@ -169,13 +175,6 @@ class NotebookService(pulumi.ComponentResource):
     def exported(self) -> pulumi.Output[dict]:
         """The `notebooks` stack output."""
         return pulumi.Output.all(url=self.url, namespace=self.namespace, serviceAccount=self.service_account)
-
-
-def image_values(image_ref: str) -> dict[str, str]:
-    """The chart renders `name:tag`; a digest therefore goes in as name `repo@sha256`, tag `<hex>`."""
-    repository, digest = image_ref.split("@", 1)
-    algorithm, hex_digest = digest.split(":", 1)
-    return {"name": f"{repository}@{algorithm}", "tag": hex_digest}
 
 
 def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str, str]) -> dict[str, Any]:
@@ -264,7 +263,7 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
             "chp": {"networkPolicy": {"enabled": True}},
         },
         "singleuser": {
-            "image": image_values(image_ref),
+            "image": chart_image(image_ref),
             "serviceAccountName": SERVICE_ACCOUNT,
             # The iptables init container needs root and NET_ADMIN, which `restricted` forbids;
             # the metadata server stays blocked by the network policies instead.
@@ -299,7 +298,19 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
         # The platform's own Ingress (components/notebook_endpoint.py), which Pulumi waits for.
         "ingress": {"enabled": False},
     }
+    if args.dask_gateway:
+        values = merge(values, gateway_hub_values(args.namespace))
     return values
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` merged in, mapping by mapping (extra's scalars and lists win)."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = (
+            merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
 
 
 def scheduling_values(nb: NotebooksConfig, dedicated_nodes: bool) -> dict[str, Any]:

@@ -228,11 +228,12 @@ def _refusal_lines(
                 f"{where(full)}: {full}.hostedZone = {json.dumps(name)}: no such public Route 53 zone in "
                 "the account (offline: dataops/offline_account.yaml); fix: create the zone, or name yours"
             )
-        elif kind == "subnet":
+        elif kind in ("subnet", "vpc"):
             full = f"{files.project}:cluster"
             lines.append(
-                f"{where(full)}: {full}.network.existing = {json.dumps(name)}: no such subnet in the "
-                "account (offline: dataops/offline_account.yaml); fix: list subnets of your VPC"
+                f"{where(full)}: {full}.network.existing = {json.dumps(name)}: no such "
+                f"{'subnet' if kind == 'subnet' else 'VPC'} in the account (offline: "
+                "dataops/offline_account.yaml); fix: name your VPC and its subnets"
             )
         elif kind == "region":
             lines.append(f"{files.source.stack_file}: aws:region = {json.dumps(name)}: not modelled offline")

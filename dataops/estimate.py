@@ -199,6 +199,9 @@ def cost(plan: Plan, tables: Tables, region: str, host: Plan | None = None) -> C
             minutes_ = a["runnerMinutesPerMonth"]
             line.what = f"CI runner (CodeBuild {compute}), {minutes_:g} job minutes"
             line.usage = float(price) * minutes_
+        elif t == "kubernetes:helm.sh/v4:Chart" and _dask_workers(r) is not None:
+            if not _dask_worker_hours(r, plan, tables, line, pool):
+                continue
         elif t == "kubernetes:apps/v1:Deployment" and host is not None:
             if not _pod_share(r, host, tables, line, out):
                 continue
@@ -341,6 +344,42 @@ def _node_group(
         f"{desired} x {types[0]} {kind} + {disk:g} GiB gp3"
         + (f"; {warm} kept warm for placeholders" if warm else "")
         + (f"; +{busy:g} while users work" if busy else "")
+    )
+    return True
+
+
+def _dask_workers(chart: PlannedResource) -> dict[str, Any] | None:
+    """The worker section of a Dask Gateway chart's values (components/dask_gateway.py), if it is one."""
+    values = chart.inputs.get("values") or {}
+    worker = ((values.get("gateway") or {}).get("backend") or {}).get("worker")
+    return worker if isinstance(worker, dict) else None
+
+
+def _dask_worker_hours(
+    chart: PlannedResource, plan: Plan, tables: Tables, line: CostLine, pool: _NotebookPool
+) -> bool:
+    """Dask workers run on the notebook nodes: the assumed worker-hours, each the share of a node
+    that a default-sized worker takes."""
+    if not pool.groups:
+        return False  # an adopted cluster's nodes are not the platform's to price
+    worker = _dask_workers(chart) or {}
+    first = next(g for g in plan.of_type("aws:eks/nodeGroup:NodeGroup") if g.urn == pool.groups[0])
+    type_ = (first.inputs.get("instanceTypes") or ["?"])[0]
+    instance = _instance(tables, type_)
+    if instance is None:
+        return False  # the node group's own line reports the missing price
+    cores = float((worker.get("cores") or {}).get("request") or 1)
+    gib = float((worker.get("memory") or {}).get("request") or 0) / 2**30
+    share = max(cores / float(instance["vcpu"]), gib / float(instance["memGiB"]))
+    hours = tables.assumptions["daskWorkerHoursPerMonth"]
+    spot = (
+        1 - float(tables.prices["spotDiscount"]["fraction"])
+        if first.inputs.get("capacityType") == "SPOT"
+        else 1
+    )
+    line.usage = hours * share * float(instance["hour"]) * spot
+    line.what = (
+        f"Dask workers, {hours:g} worker-hours of {cores:g} cores and {gib:g} GiB on {type_} (assumed)"
     )
     return True
 

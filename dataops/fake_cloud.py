@@ -63,6 +63,9 @@ class FakeCloud(Mocks):
         account = offline_account()
         self._roles = {arn.rsplit("/", 1)[-1]: arn for arn in account.get("roles") or []}
         self._zones = {str(z).rstrip(".") for z in account.get("hostedZones") or []}
+        self._vpcs = {
+            vpc: str(network.get("cidr", "")) for vpc, network in (account.get("vpcs") or {}).items()
+        }
         self._subnets = {
             subnet: {**spec, "vpcId": vpc}
             for vpc, network in (account.get("vpcs") or {}).items()
@@ -425,6 +428,8 @@ class FakeCloud(Mocks):
             return self._get_zone(str(args.args.get("name", "")))
         if args.token == "aws:ec2/getSubnet:getSubnet":  # noqa: S105 - a function token
             return self._get_subnet(str(args.args.get("id", "")))
+        if args.token == "aws:ec2/getVpc:getVpc":  # noqa: S105 - a function token
+            return self._get_vpc(str(args.args.get("id", "")))
         if args.token == "aws:lb/getHostedZoneId:getHostedZoneId":  # noqa: S105 - a function token
             zone = ALB_ZONES.get(self.region)
             if zone is None:
@@ -485,6 +490,21 @@ class FakeCloud(Mocks):
             "arn": f"arn:{PARTITION}:ec2:{self.region}:{ACCOUNT_ID}:subnet/{subnet_id}",
             "ownerId": ACCOUNT_ID,
             "state": "available",
+            "tags": {},
+        }, []
+
+    def _get_vpc(self, vpc_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """EC2 DescribeVpcs by id: the offline account's existing VPCs."""
+        if vpc_id not in self._vpcs:
+            self.refusals.append(("vpc", vpc_id))
+            return {}, [("id", f"no matching EC2 VPC found ({vpc_id})")]
+        return {
+            "id": vpc_id,
+            "cidrBlock": self._vpcs[vpc_id],
+            "arn": f"arn:{PARTITION}:ec2:{self.region}:{ACCOUNT_ID}:vpc/{vpc_id}",
+            "ownerId": ACCOUNT_ID,
+            "state": "available",
+            "default": False,
             "tags": {},
         }, []
 

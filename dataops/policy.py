@@ -30,7 +30,13 @@ class Resource:
 
 
 def resources(plan: Plan) -> list[Resource]:
-    return [Resource(r.type, r.inputs, r.urn, r.name, Options(r.protect)) for r in plan.resources if r.custom]
+    """The plan's resources as a preview shows them to the pack: custom resources, and Helm
+    charts (the offline plan has a v4 Chart's values but not the objects it renders)."""
+    return [
+        Resource(r.type, r.inputs, r.urn, r.name, Options(r.protect))
+        for r in plan.resources
+        if r.custom or r.type.startswith("kubernetes:helm.sh/")
+    ]
 
 
 @dataclass(frozen=True)

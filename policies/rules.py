@@ -21,6 +21,7 @@ latest/userguide/fsbp-standard.html), CIS Amazon EKS Benchmark v1.5, Checkov pol
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -490,6 +491,69 @@ def notebook_image_by_digest_validator(resources: list[Any], report: Report) -> 
             )
 
 
+# What a Dask gateway's configuration (the chart's `gateway.extraConfig`, as
+# components/dask_gateway.py writes it) must set: dask-gateway has no per-user limits of its own
+# and no idle timeout by default (dask-gateway-server 2026.3.0, ClusterConfig.idle_timeout = 0).
+DASK_LIMITS = {
+    "a per-user cluster cap": re.compile(r"^MAX_CLUSTERS_PER_USER = [1-9]\d*$", re.M),
+    "the backend that enforces it": re.compile(
+        r"^c\.DaskGateway\.backend_class = limit_clusters_per_user\(", re.M
+    ),
+    "a per-cluster core cap": re.compile(
+        r"^c\.ClusterConfig\.cluster_max_cores = (?!0+(\.0*)?$)\d+(\.\d*)?$", re.M
+    ),
+    "a per-cluster memory cap": re.compile(r"^c\.ClusterConfig\.cluster_max_memory = [1-9]\d*$", re.M),
+    "an idle timeout": re.compile(r"^c\.ClusterConfig\.idle_timeout = [1-9]\d*$", re.M),
+}
+
+
+def dask_gateway_configs(resources: list[Any]) -> list[tuple[Any, str]]:
+    """(resource, the gateway API server's configuration code) for each Dask gateway: the chart's
+    `gateway.extraConfig` (offline plan), or the rendered ConfigMap the API server reads (a
+    preview shows the chart's objects; the chart appends extraConfig to this file)."""
+    out = []
+    for chart in of_type(resources, "kubernetes:helm.sh/v4:Chart"):
+        if prop(chart, "chart") == "dask-gateway":
+            extra = known(prop(chart, "values", "gateway", "extraConfig", default=None))
+            # the chart runs a mapping's blocks in the order of their keys
+            blocks = [str(extra[k]) for k in sorted(extra)] if isinstance(extra, dict) else [str(extra or "")]
+            out.append((chart, "\n".join(blocks)))
+    for config in of_type(resources, "kubernetes:core/v1:ConfigMap"):
+        code = known(prop(config, "data", "dask_gateway_config.py", default=None))
+        # the API server's configuration (the controller's sets no backend)
+        if isinstance(code, str) and "c.DaskGateway.backend_class" in code:
+            out.append((config, code))
+    return out
+
+
+def dask_gateway_limits_validator(resources: list[Any], report: Report) -> None:
+    for resource, code in dask_gateway_configs(resources):
+        # A later assignment wins in Python: the limits are judged on the code's last word.
+        missing = [
+            what for what, pattern in DASK_LIMITS.items() if not pattern.search(_last_assignments(code))
+        ]
+        if missing:
+            report(
+                f"{resource.name}: the Dask gateway lacks {', '.join(missing)}; users could hold the "
+                "cluster's nodes without bound (notebooks.dask).",
+                resource.urn,
+            )
+
+
+def _last_assignments(code: str) -> str:
+    """The code with only the last top-level assignment to each name kept."""
+    seen: set[str] = set()
+    kept = []
+    for line in reversed(code.splitlines()):
+        target = line.split(" = ", 1)[0] if " = " in line and not line.startswith((" ", "#")) else None
+        if target is not None:
+            if target in seen:
+                continue
+            seen.add(target)
+        kept.append(line)
+    return "\n".join(reversed(kept))
+
+
 # -- Teardown and tags -----------------------------------------------------------------------
 
 
@@ -736,6 +800,14 @@ RULES: tuple[Rule, ...] = (
         (),
         notebook_image_by_digest_validator,
         rechecks=("components/config/rules/image.py", "not an immutable digest"),
+    ),
+    Rule(
+        "dask-gateway-limits",
+        "A Dask gateway caps each user's clusters and their size, and stops idle clusters.",
+        "mandatory",
+        "medium",
+        (),
+        dask_gateway_limits_validator,
     ),
     Rule(
         "prod-data-protected",

@@ -8,6 +8,7 @@ import json
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config import PRIVATE_CIDRS
 from components.workload_identity import WorkloadIdentity
 
 # One component type for every mode, so a stack's cluster keeps its URN whichever module builds it.
@@ -28,9 +29,14 @@ class Cluster(pulumi.ComponentResource):
     """The encrypted StorageClass for persistent volumes (homes)."""
     ready: list[pulumi.Resource]
     """What workloads must wait for: nodes, DNS and storage (nothing to wait for when adopted)."""
+    api_server_cidrs: pulumi.Input[list[str]]
+    """Where the API server's endpoints are, for pods that call it (NetworkPolicies see the
+    endpoints' addresses, not the `kubernetes` service's). An adopted cluster's are unknown: the
+    private ranges."""
 
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
+        self.api_server_cidrs = list(PRIVATE_CIDRS)
 
     def finish(self) -> None:
         """Register the outputs every mode shares (called last by each mode's constructor)."""

@@ -177,6 +177,8 @@ class EksCluster(Cluster):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, logs], protect=args.protect),
         )
         cluster_name = self.eks.name
+        # EKS puts the private endpoint's network interfaces in the cluster's subnets.
+        self.api_server_cidrs = pulumi.Output.from_input(vpc.cidr).apply(lambda cidr: [cidr])
 
         entries = access.create_access_entries(
             f"{name}-access",

@@ -55,6 +55,7 @@ from components.config.loading import OFFLINE_SECRET_PLACEHOLDER, load_stack_con
 from components.config.stack import StackConfig
 from components.config.units import cpu_cores, memory_gib, parse_time
 from components.config.workloads import (
+    DaskConfig,
     ImageConfig,
     LocalConfig,
     NotebooksConfig,
@@ -85,6 +86,7 @@ __all__ = [
     "CiConfig",
     "ClusterConfig",
     "ConfigError",
+    "DaskConfig",
     "ExistingClusterConfig",
     "ExistingNetworkConfig",
     "ImageConfig",

@@ -120,6 +120,16 @@ class StackConfig(BaseModel):
         return 365 if self.environment == "prod" else 90
 
     @property
+    def runs_dask_gateway(self) -> bool:
+        """Cloud stacks with notebooks get Dask Gateway beside the hub unless turned off; the
+        local stack and sandboxes start a LocalCluster in the notebook instead."""
+        return (
+            self.environment in ("dev", "test", "prod")
+            and self.notebooks.enabled
+            and self.notebooks.dask.enabled
+        )
+
+    @property
     def runs_runner(self) -> bool:
         """An eks cluster gets its in-VPC runner unless `ci.runner.enabled` is false."""
         return (

@@ -67,6 +67,51 @@ class OAuthConfig(_Strict):
     )
 
 
+# What a Dask cluster's scheduler gets (components/dask_gateway.py); the per-user caps must leave
+# room for it beside the largest worker.
+DASK_SCHEDULER_CORES = 1
+DASK_SCHEDULER_MEMORY_GIB = 2
+
+
+class DaskConfig(_Strict):
+    enabled: bool = Field(
+        default=True,
+        description="Dask Gateway beside the hub: users start Dask clusters from their notebooks "
+        "(cloud stacks; the local stack and sandboxes use a LocalCluster).",
+    )
+    worker_cores: float = Field(
+        default=1, ge=0.25, le=64, description="Cores of a worker unless the user asks."
+    )
+    worker_cores_max: float = Field(
+        default=4, ge=0.25, le=64, description="Most cores a user may give a worker."
+    )
+    worker_memory_gib: float = Field(
+        default=4, ge=0.5, le=512, description="Memory of a worker (GiB) unless the user asks."
+    )
+    worker_memory_gib_max: float = Field(
+        default=16, ge=0.5, le=512, description="Most memory a user may give a worker (GiB)."
+    )
+    max_clusters_per_user: int = Field(
+        default=2, ge=1, le=20, description="Clusters one user may run at once."
+    )
+    max_cores_per_user: float = Field(
+        default=16,
+        ge=1,
+        le=4096,
+        description="Cores one user's clusters may use together, schedulers included (each cluster "
+        "gets this divided by maxClustersPerUser).",
+    )
+    max_memory_gib_per_user: float = Field(
+        default=64,
+        ge=1,
+        le=16384,
+        description="Memory one user's clusters may use together (GiB), schedulers included.",
+    )
+    idle_timeout_minutes: int = Field(
+        default=30, ge=5, le=1440, description="Shut a cluster down after this long without work."
+    )
+
+
 class NotebooksConfig(_Strict):
     enabled: bool = Field(default=True, description="Run the JupyterHub notebook service on the cluster.")
     authenticator: Literal["github", "generic-oauth", "dummy"] = Field(
@@ -105,6 +150,9 @@ class NotebooksConfig(_Strict):
     gpu: bool = Field(default=False, description="Allow GPU profiles (needs a GPU node group).")
     profiles: list[ProfileConfig] = Field(
         default_factory=_default_profiles, description="Server sizes users choose."
+    )
+    dask: DaskConfig = Field(
+        default_factory=DaskConfig, description="Dask clusters on demand from the notebooks."
     )
 
 

@@ -106,7 +106,20 @@ DECRYPT_ALL = {
     "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}],
 }
 
+
+def dask_config(res, edit):
+    """Edit the Dask gateway chart's limits code (its blocks joined, edited, put back as one)."""
+    values = named(res, "dask-chart").props["values"]["gateway"]
+    extra = values["extraConfig"]
+    values["extraConfig"] = {"all": edit("\n".join(extra[k] for k in sorted(extra)))}
+
+
 VIOLATIONS = {
+    # one limit of five dropped, or set to nothing
+    "dask-gateway-limits": (
+        "dev",
+        lambda res: dask_config(res, lambda code: re.sub(r"idle_timeout = \d+", "idle_timeout = 0", code)),
+    ),
     "s3-public-access-block": (
         "prod",
         lambda res: setting(res, "BucketPublicAccessBlock", "lake-raw-bucket").props.update(
@@ -379,3 +392,69 @@ def test_a_rule_that_rechecks_a_config_rule_names_one_that_exists():
     for rule in rechecking:
         module, message = rule.rechecks
         assert message in (ROOT / module).read_text(encoding="utf-8"), f"{rule.name}: {module}: {message!r}"
+
+
+DASK_LINES = [
+    ("MAX_CLUSTERS_PER_USER = ", "MAX_CLUSTERS_PER_USER = 0"),
+    ("c.DaskGateway.backend_class = ", "c.DaskGateway.backend_class = KubeBackend"),
+    ("c.ClusterConfig.cluster_max_cores = ", "c.ClusterConfig.cluster_max_cores = 0.0"),
+    ("c.ClusterConfig.cluster_max_memory = ", "c.ClusterConfig.cluster_max_memory = 0"),
+    ("c.ClusterConfig.idle_timeout = ", "c.ClusterConfig.idle_timeout = 0"),
+]
+
+
+@pytest.mark.parametrize(("start", "replacement"), DASK_LINES)
+@pytest.mark.parametrize("how", ["removed", "set to nothing"])
+def test_a_dask_gateway_without_any_one_limit_is_refused(plans, start, replacement, how):
+    """Each of the five limits alone: the four others in place do not make up for it."""
+    res = copy.deepcopy(resources(plans["dev"]))
+
+    def edit(code: str) -> str:
+        lines = code.splitlines()
+        (i,) = [i for i, line in enumerate(lines) if line.startswith(start)]
+        if how == "removed":
+            del lines[i]
+        else:
+            lines[i] = replacement
+        return "\n".join(lines)
+
+    dask_config(res, edit)
+    (found,) = run([BY_NAME["dask-gateway-limits"]], res)
+    assert "the Dask gateway lacks" in found[1]
+
+
+def test_the_dask_rule_judges_only_the_dask_gateway_chart(plans):
+    res = copy.deepcopy(resources(plans["dev"]))
+    charts = [r for r in res if r.resource_type == "kubernetes:helm.sh/v4:Chart"]
+    assert {r.props["chart"] for r in charts} >= {"dask-gateway", "aws-load-balancer-controller"}
+    assert run([BY_NAME["dask-gateway-limits"]], res) == []
+
+
+def rendered_config(code: str) -> Resource:
+    """The API server's ConfigMap as a preview shows the chart's rendered objects: the chart's
+    own settings first, the extraConfig appended (dask-gateway chart, gateway/configmap.yaml)."""
+    chart_part = 'c.DaskGateway.backend_class = "dask_gateway_server.backends.kubernetes.KubeBackend"\n'
+    return Resource(
+        "kubernetes:core/v1:ConfigMap",
+        {"data": {"dask_gateway_config.py": chart_part + code}},
+        "urn:pulumi:dev::p::kubernetes:core/v1:ConfigMap::jupyterhub/api-dask-gateway",
+        "jupyterhub/api-dask-gateway",
+        Options(False),
+    )
+
+
+@pytest.mark.parametrize(
+    ("appended", "refused"),
+    [
+        ("limits", False),  # the chart's default backend is overridden by the limits' own
+        ("", True),  # the chart alone: no limits at all
+        ("limits+idle", True),  # the limits, then the idle timeout set back to never
+    ],
+)
+def test_the_dask_rule_reads_the_rendered_config_a_preview_shows(plans, appended, refused):
+    res = resources(plans["dev"])
+    extra = named(res, "dask-chart").props["values"]["gateway"]["extraConfig"]
+    code = "\n".join(extra[k] for k in sorted(extra)) + "\n"
+    text = {"limits": code, "": "", "limits+idle": code + "c.ClusterConfig.idle_timeout = 0\n"}[appended]
+    reported = run([BY_NAME["dask-gateway-limits"]], [rendered_config(text)])
+    assert bool(reported) is refused, reported

@@ -19,6 +19,7 @@ from components.config.base import (
 )
 from components.config.errors import MISSING, Problem, Source
 from components.config.rules.cluster import cluster_rules
+from components.config.rules.dask import dask_rules
 from components.config.rules.image import image_rules, local_rules
 from components.config.rules.notebooks import notebook_rules
 from components.config.rules.sandbox import sandbox_rules
@@ -248,6 +249,7 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
             )
     local_rules(cfg, add)
     notebook_rules(cfg, add)
+    dask_rules(cfg, add)
     cluster_rules(cfg, add)
     image_rules(cfg, add)
     sandbox_rules(cfg, add)

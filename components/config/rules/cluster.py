@@ -25,11 +25,16 @@ PRICES = Path(__file__).resolve().parents[3] / "estimates" / "prices.yaml"
 
 
 @cache
-def known_instance_types() -> frozenset[str]:
-    """The EC2 instance types the price table lists: the maintained list of types a node group
-    may use, so a typo fails here rather than in EKS, and every node is priced."""
+def instance_sizes() -> dict[str, tuple[float, float]]:
+    """The EC2 instance types the price table lists, with their vCPUs and GiB: the maintained
+    list of types a node group may use, so a typo fails here rather than in EKS, and every node
+    is priced and its room known."""
+    ec2 = (yaml.safe_load(PRICES.read_text(encoding="utf-8")) or {}).get("ec2") or {}
+    return {t: (float(s["vcpu"]), float(s["memGiB"])) for t, s in ec2.items() if isinstance(s, dict)}
 
-    return frozenset((yaml.safe_load(PRICES.read_text(encoding="utf-8")) or {}).get("ec2") or {}) - {"source"}
+
+def known_instance_types() -> frozenset[str]:
+    return frozenset(instance_sizes())
 
 
 def cluster_rules(cfg: StackConfig, add: Add) -> None:
