@@ -173,3 +173,22 @@ def test_the_layout_names_every_module():
         if path.name != "__init__.py" and path.stem not in layout
     ]
     assert missing == [], f"docs/layout.md does not name: {', '.join(missing)}"
+
+
+def test_the_dask_limits_table_is_the_stack_files():
+    """docs/dask.md's table of limits per environment, against the stack files."""
+    from tests.conftest import CONFIGS
+
+    text = (ROOT / "docs" / "dask.md").read_text(encoding="utf-8")
+    rows = {
+        cells[0]: cells[1:]
+        for line in text.splitlines()
+        if line.startswith("| ") and (cells := [c.strip() for c in line.strip("|").split("|")])
+    }
+    stacks = rows[""]
+    for i, stack in enumerate(stacks):
+        d = CONFIGS[stack].notebooks.dask
+        assert rows["clusters per user"][i] == str(d.max_clusters_per_user), stack
+        cores_memory = f"{d.max_cores_per_user:g} / {d.max_memory_gib_per_user:g} GiB"
+        assert rows["cores / memory per user (all clusters, schedulers included)"][i] == cores_memory, stack
+        assert rows["idle timeout"][i] == f"{d.idle_timeout_minutes} min", stack

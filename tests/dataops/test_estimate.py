@@ -110,6 +110,50 @@ def test_cost_of_a_small_plan_worked_out_by_hand():
     assert c.fixed == 256.0
 
 
+def dask_chart(cores: float, gib: float) -> PlannedResource:
+    worker = {"cores": {"request": cores}, "memory": {"request": int(gib * 2**30)}}
+    values = {"gateway": {"backend": {"worker": worker}}}
+    return res(
+        "dask", "kubernetes:helm.sh/v4:Chart", {"chart": "dask-gateway", "values": values}, custom=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("capacity", "cores", "gib", "share"),
+    [
+        ("ON_DEMAND", 1, 2, 0.5),  # 1 of 2 vCPU is the larger share (2 of 8 GiB is 0.25)
+        ("ON_DEMAND", 0.5, 6, 0.75),  # 6 of 8 GiB is the larger share
+        ("SPOT", 1, 2, 0.5 * 0.5),  # at the spot discount
+    ],
+)
+def test_dask_workers_cost_their_share_of_a_notebook_node_for_the_assumed_hours(capacity, cores, gib, share):
+    t = small_tables()
+    t.assumptions["daskWorkerHoursPerMonth"] = 200
+    p = plan(
+        res("notebooks", "aws:eks/nodeGroup:NodeGroup",
+            {"instanceTypes": ["m.large"], "capacityType": capacity, "labels": {"hub.jupyter.org/node-purpose": "user"},
+             "scalingConfig": {"desiredSize": 0, "maxSize": 5}}),
+        dask_chart(cores, gib),
+    )  # fmt: skip
+    (line,) = [line for line in estimate.cost(p, t, "eu-west-1").lines if line.resource == "dask"]
+    # 200 worker-hours x the worker's share of a node x 0.1 $/h
+    assert (line.fixed, line.usage) == (0.0, round(200 * share * 0.1, 2))
+    assert "200 worker-hours" in line.what
+
+
+def test_dask_workers_on_an_adopted_cluster_are_not_the_platforms_to_price():
+    """No notebook node group of the platform's: no line, and nothing unpriced either."""
+    c = estimate.cost(plan(dask_chart(1, 2)), small_tables(), "eu-west-1")
+    assert [line.resource for line in c.lines] == [] and c.unpriced == []
+
+
+def test_other_charts_are_free_objects_on_the_nodes(plans):
+    c = estimate.cost(plans["prod"], TABLES, "eu-west-1")
+    charts = {r.name for r in plans["prod"].of_type("kubernetes:helm.sh/v4:Chart")}
+    priced = {line.resource for line in c.lines}
+    assert charts & priced == {"dask-chart"}
+
+
 def test_lake_data_is_priced_in_the_class_its_lifecycle_reached(plans):
     by_name = {line.resource: line for line in estimate.cost(plans["prod"], TABLES, "eu-west-1").lines}
     # raw: STANDARD_IA after 30 days, GLACIER_IR after 180 (Pulumi.prod.yaml); the data is 180 days old.
