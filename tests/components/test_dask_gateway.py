@@ -15,6 +15,7 @@ from components.cluster.node_pools import POOL_LABEL, USER_TAINT
 from components.workload_identity import SERVICE_ACCOUNT
 from tests.conftest import CLOUD_STACKS, CONFIGS, SHIPPED
 from tests.netpol import Address, Pod, can_connect
+from tests.pod_security import violations
 
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "fixtures" / "dask_gateway_values_subset.schema.json").read_text()
@@ -159,6 +160,8 @@ def test_the_chart_transform_makes_its_pods_restricted():
     result = dg.restricted_chart_pods(args)
     assert result is not None
     spec = result.props["spec"]["template"]["spec"]
+    assert violations(deployment["spec"]["template"]["spec"]), "the chart's pods as rendered are refused"
+    assert violations(spec) == []
     assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] == 1000
     assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     for container in spec["containers"]:
