@@ -20,6 +20,8 @@ Transformations and Pulumi Policies" apply to them: https://www.pulumi.com/regis
 schedulers and workers get theirs through the backend's extra pod and container config, which
 the controller merges into the pods it makes (dask-gateway-server 2026.3.0,
 backends/kubernetes/controller.py `make_pod`, utils.py `merge_json_objects`).
+
+Network policies: components/dask_network.py.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ from components.cluster.node_pools import POOL_LABEL, USER_TAINT
 from components.config import DaskConfig, StackConfig
 from components.config.workloads import DASK_SCHEDULER_CORES, DASK_SCHEDULER_MEMORY_GIB
 from components.container_image import chart_image
+from components.dask_network import (
+    HUB_API_PORT,
+    RELEASE,
+    network_policies,
+)
 from components.pod_security import RESTRICTED_CONTAINER
 from components.workload_identity import SERVICE_ACCOUNT
 
@@ -44,19 +51,13 @@ CHART = "dask-gateway"
 # dask-gateway client must match (tests/images check that the versions agree).
 CHART_VERSION = "2026.3.0"
 CHART_REPOSITORY = "https://helm.dask.org"
-RELEASE = "dask-gateway"  # the chart's fullname: services api-dask-gateway, traefik-dask-gateway
 SERVICE = "dask-gateway"  # the hub service the gateway is registered as
 PREFIX = f"/services/{SERVICE}"  # the hub's proxy routes this path to traefik (dashboards)
-HUB_API_PORT = 8081
-GATEWAY_PORT = 8000  # the API server's and traefik's container port
-SCHEDULER_PORT, DASHBOARD_PORT, SCHEDULER_API_PORT = 8786, 8787, 8788
 # The chart's server images run as the user `dask` by name (uid 1000), which the kubelet cannot
 # check against runAsNonRoot: the uid is given (dask-gateway-server/Dockerfile, `useradd --uid 1000`).
 GATEWAY_UID = 1000
 # The notebook image's user (docker-stacks: jovyan, NB_UID 1000, NB_GID 100).
 NOTEBOOK_UID, NOTEBOOK_GID = 1000, 100
-COMPONENT = "app.kubernetes.io/component"
-INSTANCE = "gateway.dask.org/instance"
 
 
 @dataclass
@@ -148,7 +149,7 @@ class DaskGateway(pulumi.ComponentResource):
             ),
         )
         within = pulumi.ResourceOptions(parent=self, provider=provider)
-        for policy_name, spec in network_policies(args).items():
+        for policy_name, spec in network_policies(args.api_server_cidrs).items():
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy_name.removeprefix('dask-')}",
                 metadata={"name": policy_name, "namespace": args.namespace, "labels": args.labels},
@@ -321,103 +322,3 @@ def restrict_pod_spec(spec: dict[str, Any]) -> None:
         context["allowPrivilegeEscalation"] = False
         context["capabilities"] = {**(context.get("capabilities") or {}), "drop": ["ALL"]}
         context.pop("privileged", None)
-
-
-def _pods(component: str) -> dict[str, Any]:
-    return {"podSelector": {"matchLabels": {INSTANCE: RELEASE, COMPONENT: component}}}
-
-
-def _hub_pods(component: str) -> dict[str, Any]:
-    """Pods of the Zero to JupyterHub chart (its `component` label)."""
-    return {"podSelector": {"matchLabels": {"component": component}}}
-
-
-def _tcp(*ports: int) -> list[dict[str, Any]]:
-    return [{"protocol": "TCP", "port": port} for port in ports]
-
-
-def network_policies(args: DaskGatewayArgs) -> dict[str, dict[str, Any]]:
-    """What Dask needs beyond the namespace's default-deny, DNS, lake and Pod Identity rules
-    (components/team_namespace.py); flows from dask-gateway's Kubernetes backend (api, controller,
-    traefik routes) as traced in its 2026.3.0 source. Workers talk to each other and to their
-    scheduler on ports they choose at start, so those rules name no port."""
-    api_server = pulumi.Output.from_input(args.api_server_cidrs).apply(
-        lambda cidrs: [{"to": [{"ipBlock": {"cidr": c}} for c in cidrs], "ports": _tcp(443)}]
-    )
-    scheduler, worker, api, traefik = (
-        _pods(c) for c in ("dask-scheduler", "dask-worker", "gateway", "traefik")
-    )
-    notebooks, hub, proxy = (_hub_pods(c) for c in ("singleuser-server", "hub", "proxy"))
-    # The hub chart's own policies admit some of these flows too; these do not rely on them.
-    return {
-        # Notebooks are the clients (the gateway's API and their schedulers, both through
-        # traefik); the hub's proxy routes dashboards there and the hub checks the service.
-        "dask-clients": {
-            "podSelector": {
-                "matchExpressions": [
-                    {"key": "component", "operator": "In", "values": ["singleuser-server", "proxy", "hub"]}
-                ]
-            },
-            "policyTypes": ["Egress"],
-            "egress": [{"to": [traefik], "ports": _tcp(GATEWAY_PORT)}],
-        },
-        # The gateway checks each user's token with the hub.
-        "dask-hub-api": {
-            **hub,
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [api], "ports": _tcp(HUB_API_PORT)}],
-        },
-        "dask-gateway-proxy": {
-            **traefik,
-            "policyTypes": ["Ingress", "Egress"],
-            # notebooks; the hub's proxy (dashboards under /services/dask-gateway/); the hub (its
-            # service check)
-            "ingress": [
-                {
-                    "from": [notebooks, proxy, hub],
-                    "ports": _tcp(GATEWAY_PORT),
-                }
-            ],
-            "egress": pulumi.Output.from_input(api_server).apply(
-                lambda kube: [
-                    {"to": [api], "ports": _tcp(GATEWAY_PORT)},
-                    {"to": [scheduler], "ports": _tcp(SCHEDULER_PORT, DASHBOARD_PORT)},
-                    *kube,
-                ]
-            ),
-        },
-        "dask-gateway-api": {
-            **api,
-            "policyTypes": ["Ingress", "Egress"],
-            # traefik forwards the clients' calls; schedulers send heartbeats and idle shutdowns
-            "ingress": [{"from": [traefik, scheduler], "ports": _tcp(GATEWAY_PORT)}],
-            "egress": pulumi.Output.from_input(api_server).apply(
-                lambda kube: [
-                    {"to": [hub], "ports": _tcp(HUB_API_PORT)},  # checks users' tokens
-                    {"to": [scheduler], "ports": _tcp(SCHEDULER_API_PORT)},  # scale and adapt
-                    *kube,
-                ]
-            ),
-        },
-        "dask-gateway-controller": {
-            **_pods("controller"),
-            "policyTypes": ["Ingress", "Egress"],
-            "egress": api_server,
-        },
-        "dask-schedulers": {
-            **scheduler,
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [
-                {"from": [traefik, worker], "ports": _tcp(SCHEDULER_PORT)},
-                {"from": [traefik], "ports": _tcp(DASHBOARD_PORT)},
-                {"from": [api], "ports": _tcp(SCHEDULER_API_PORT)},
-            ],
-            "egress": [{"to": [api], "ports": _tcp(GATEWAY_PORT)}, {"to": [worker]}],
-        },
-        "dask-workers": {
-            **worker,
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": [scheduler, worker]}],
-            "egress": [{"to": [scheduler], "ports": _tcp(SCHEDULER_PORT)}, {"to": [worker]}],
-        },
-    }

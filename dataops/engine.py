@@ -9,6 +9,7 @@ importing the Pulumi SDKs the program uses is most of an offline plan's cost.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import runpy
@@ -187,6 +188,13 @@ def run_program(
         # A failed run leaves its output tasks in the SDK's set, which can outlive this context;
         # the next run in this process would wait on them in a closed loop.
         settings.SETTINGS.outputs.clear()
+        # A program with resource transforms (components/dask_gateway.py) makes the SDK start a
+        # gRPC callback server, and with it grpc's asyncio poller thread, which runs as long as
+        # any server object lives. Stopped and dropped here, the poller ends, so the process is
+        # single-threaded again and can still fork to plan other stacks (dataops/plan.py).
+        loop.run_until_complete(settings._shutdown_callbacks())
+        settings.SETTINGS.callbacks = None
+        gc.collect()  # the server is in a reference cycle
         loop.run_until_complete(loop.shutdown_default_executor())
         for other in thread_loops:
             other.close()

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 
 import pytest
@@ -156,10 +157,18 @@ ENVIRONMENTS = ["dev", "prod", "test"]
 ALL_STACKS = ["dev", "local", "prod", "test"]  # prod first; then dev here, local in a fork, test waits
 
 
+def test_a_plan_leaves_no_thread_behind(monkeypatch):
+    """The dev stack's program registers resource transforms, for which the SDK runs a gRPC
+    server on a poller thread; left running, no later plan in this process could fork."""
+    monkeypatch.setattr(plan_module, "_CACHE", {})  # run the program here, not from memory
+    assert "dask-gateway" in {r.inputs.get("chart") for r in build_plan("dev").resources}
+    assert threading.active_count() == 1, threading.enumerate()
+
+
 @pytest.fixture
 def forks(monkeypatch) -> list[int]:
     """The pids `build_plans` forks; the test process must be single-threaded for it to fork."""
-    assert plan_module._can_fork(), "a thread is running in the test process"
+    assert plan_module._can_fork(), f"a thread is running in the test process: {threading.enumerate()}"
     pids: list[int] = []
     real = os.fork
 
