@@ -28,6 +28,8 @@ FIELDS = {
     "retainOnDelete",
     "provider",
     "aliases",
+    "ignoreChanges",
+    "replaceOnChanges",
 }
 
 
