@@ -163,7 +163,15 @@ def _input_path(path: str) -> str:
 
 
 def _covers(options: list[str], path: str) -> bool:
-    return any(path == o or path.startswith(o + ".") for o in map(_input_path, options))
+    """Whether an `ignoreChanges` / `replaceOnChanges` path names the changed input `path` (as the
+    diff writes it, with the indices of lists of objects), or an object or list it is in; `[*]`
+    stands for any index. A list of plain values is compared whole, so an option naming one of
+    its elements does not cover it: the change is shown as applied rather than hidden."""
+    for option in options:
+        pattern = re.escape(option).replace(r"\[\*\]", r"\[\d+\]")
+        if re.fullmatch(rf"{pattern}(?:[.\[].*)?", path):
+            return True
+    return False
 
 
 def _provider_inputs(plan: Plan, r: PlannedResource) -> dict[str, Any]:
@@ -176,13 +184,14 @@ def _classify(change: Change, old: PlannedResource, new: PlannedResource, plan_b
     """Sets the change's effect: what `pulumi up` does about this one input."""
     if not change.path.startswith("inputs."):
         return  # protect, retainOnDelete: options, recorded in the state by an update
-    path = _input_path(change.path.removeprefix("inputs."))
+    raw = change.path.removeprefix("inputs.")
+    path = _input_path(raw)
     # The engine applies the new program's options (step_generator.go: goal.IgnoreChanges,
     # goal.ReplaceOnChanges) before and after the provider's own diff.
-    if _covers(new.ignoreChanges, path):
+    if _covers(new.ignoreChanges, raw):
         change.effect, change.why = "ignored", "ignoreChanges"
         return
-    if _covers(new.replaceOnChanges, path):
+    if _covers(new.replaceOnChanges, raw):
         change.effect, change.why = "replace", "replaceOnChanges"
         return
     rules = replacements.rules_for(new.type, new.custom)

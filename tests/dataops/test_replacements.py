@@ -155,3 +155,30 @@ def test_kubernetes_identity_replaces_every_kind():
         if type_.startswith("kubernetes:helm.sh/"):
             continue
         assert replacements.forcing(rules, "metadata.name", Sides({}, {})) is not None, type_
+
+
+def test_ignore_changes_paths_name_an_input_its_objects_or_any_list_index(plans):
+    def ignored_with(path: str) -> Callable[[PlannedResource], None]:
+        def edit(n: PlannedResource) -> None:
+            n.inputs["instanceTypes"] = ["m6i.large"]
+            n.ignoreChanges = [path]
+
+        return edit
+
+    dev = plans["dev"]
+    assert edited(dev, "cluster-system-nodes", ignored_with("instanceTypes")).action == "ignored"
+    # A list of plain values is compared whole: one element named is not the list.
+    assert edited(dev, "cluster-system-nodes", ignored_with("instanceTypes[0]")).action == "replace"
+    assert edited(dev, "cluster-system-nodes", ignored_with("instanceType")).action == "replace"
+
+    def lifecycle(option: str) -> Callable[[PlannedResource], None]:
+        def edit(n: PlannedResource) -> None:
+            n.inputs["rules"][0]["expiration"]["days"] = 7
+            n.ignoreChanges = [option]
+
+        return edit
+
+    for option in ("rules", "rules[0]", "rules[*].expiration", "rules[0].expiration.days"):
+        assert edited(dev, "access-workspace-lifecycle", lifecycle(option)).action == "ignored", option
+    for option in ("rules[1]", "rules[*].filter", "rules[0].expiration.day"):
+        assert edited(dev, "access-workspace-lifecycle", lifecycle(option)).action == "update", option
