@@ -61,6 +61,11 @@ class ResourceDiff:
     def forced_by(self) -> list[str]:
         return [c.path.removeprefix("inputs.") for c in self.changes if c.effect == "replace"]
 
+    @property
+    def refused(self) -> list[str]:
+        """Inputs whose change the service rejects: `pulumi up` fails on this resource."""
+        return [c.path.removeprefix("inputs.") for c in self.changes if c.effect == "refused"]
+
 
 @dataclass
 class Diff:
@@ -245,6 +250,11 @@ def diff(a: Plan, b: Plan) -> Diff:
             r.unknown_type = replacements.rules_for(new.type, new.custom) is None
             effects = {ch.effect for ch in changes}
             if "replace" in effects:
+                # The new object is created with every new value: nothing is patched, so nothing
+                # is refused.
+                for ch in changes:
+                    if ch.effect == "refused":
+                        ch.effect, ch.why = "update", ""
                 r.action = "replace"
                 r.at_risk = replacements.AT_RISK.get(type_, "")
                 r.protection = _protection(old, new)

@@ -115,6 +115,8 @@ def _action(r: ResourceDiff) -> str:
         text += " (or replace: no replacement rules for this type in dataops/replacements)"
     elif r.action == "ignored":
         text = "no change at apply (ignoreChanges)"
+    if r.refused:
+        text += f"; fails at apply: {', '.join(r.refused)} cannot change in place"
     if r.protection:
         text += f"; {BLOCKED[r.protection]}"
     return text
@@ -325,6 +327,7 @@ def render_json(pairs: list[Pair], intended: bool = False) -> str:
                             "status": r.status,
                             "action": r.action,
                             "forcedBy": r.forced_by,
+                            "refusedAtApply": r.refused,
                             "atRisk": r.at_risk,
                             "blockedAtApply": BLOCKED.get(r.protection, ""),
                             "unknownType": r.unknown_type,

@@ -164,3 +164,18 @@ def test_text_markdown_and_json_carry_the_same_facts(one_stack_changed):
     assert (r["action"], r["forcedBy"]) == ("replace", ["instanceTypes"]) and r["atRisk"]
     assert "cluster-system-nodes: replace (forced by instanceTypes)" in text
     assert doc["summary"][0]["atRisk"] == 1 and "data or availability at risk" in text
+
+
+def test_a_change_the_service_refuses_is_reported_as_failing_at_apply(plans):
+    dev = plans["dev"]
+    pairs = [pair(dev, edited(dev, "cluster-storage-class", reclaimPolicy="Retain"))]
+    line = "**cluster-storage-class**: update; fails at apply: reclaimPolicy cannot change in place"
+    assert line in render_markdown(pairs)
+    (r,) = json.loads(render_json(pairs))["stacks"][0]["resources"]
+    assert r["refusedAtApply"] == ["reclaimPolicy"] and r["changes"][0]["effect"] == "refused"
+    # A replacement replaces the object whole: nothing is refused then.
+    replaced = edited(
+        dev, "cluster-storage-class", reclaimPolicy="Retain", provisioner="other.csi.example.com"
+    )
+    md = render_markdown([pair(dev, replaced)])
+    assert "fails at apply" not in md and "refused" not in md

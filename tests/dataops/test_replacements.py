@@ -96,7 +96,7 @@ def test_storage_class_parameters_replace_it_and_labels_update_it(plans):
     assert (r.action, r.forced_by) == ("update", [])
     # The API server refuses a new reclaim policy, which pulumi-kubernetes would send as a patch.
     r = edited(dev, "cluster-storage-class", lambda s: s.inputs.update(reclaimPolicy="Retain"))
-    assert r.action == "update" and r.changes[0].effect == "refused"
+    assert r.action == "update" and r.changes[0].effect == "refused" and r.refused == ["reclaimPolicy"]
 
 
 def test_the_replace_on_changes_option_replaces_whatever_the_provider_says(plans):
