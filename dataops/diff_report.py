@@ -171,8 +171,9 @@ def gate(pairs: list[Pair], intended: bool) -> list[str]:
     if intended:
         return []
     return [
-        f"{p.label}: {r.type} {r.name}: {r.action}; {BLOCKED[r.protection]}; fix: keep the inputs that "
-        f"force it, or declare it intended with the pull-request label `{INTENDED_LABEL}` (docs/ci.md)"
+        f"{p.label}: {r.type} {r.name}: {_action(r)}; fix: "
+        + (f"keep {', '.join(r.forced_by)} as deployed" if r.action == "replace" else f"keep {r.name}")
+        + f", or declare the change intended with the pull-request label `{INTENDED_LABEL}` (docs/ci.md)"
         for p in pairs
         for r in p.diff.blocked
     ]

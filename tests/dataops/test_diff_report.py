@@ -50,7 +50,11 @@ def test_replacing_a_protected_resource_is_blocked_and_fails_the_gate_unless_int
     assert "blocked at apply: protected" in render_text(pairs)
 
     (line,) = gate(pairs, intended=False)
-    assert line.startswith("prod: aws:s3/bucket:Bucket lake-raw-bucket: replace; blocked at apply: protected")
+    assert line.startswith(
+        "prod: aws:s3/bucket:Bucket lake-raw-bucket: replace (forced by bucket); blocked at apply: "
+        f"protected; fix: keep bucket as deployed, or declare the change intended with the pull-request "
+        f"label `{INTENDED_LABEL}`"
+    )
     assert gate(pairs, intended=True) == []
     assert json.loads(render_json(pairs))["protected"] == {"blocked": 1, "intended": False, "gateFails": True}
     assert json.loads(render_json(pairs, intended=True))["protected"]["gateFails"] is False
@@ -63,7 +67,8 @@ def test_deleting_a_protected_resource_is_blocked(plans):
     after.resources = [r for r in after.resources if r.name != "lake-key"]
     (r,) = [r for r in diff(prod, after).resources if r.name == "lake-key"]
     assert (r.action, r.protection) == ("delete", "protected")
-    assert gate([Pair("prod", diff(prod, after), NO_DELTA)], intended=False)
+    (line,) = gate([Pair("prod", diff(prod, after), NO_DELTA)], intended=False)
+    assert "lake-key: delete; blocked at apply: protected; fix: keep lake-key, or declare" in line
 
 
 def test_unprotecting_in_the_same_change_leaves_only_the_retained_resource(plans):
