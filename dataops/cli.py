@@ -104,7 +104,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from dataops.diff import Diff, diff, render_json, render_markdown, render_text
+    from dataops import diff_report
+    from dataops.diff import Diff, diff
 
     if args.base:
         from dataops import revision, stack_files
@@ -125,7 +126,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             jobs = None if pending.done() else 1
             after = build_plans([s for s in stacks if s in here], args.root, jobs)
             before = pending.result()
-        diffs, pairs = [], []
+        diffs, labels, pairs = [], [], []
         for stack in stacks:
             a = before.get(stack) or Plan("", stack, [], {})  # a stack added since the base
             b = after.get(stack) or Plan("", stack, [], {})  # a stack deleted since the base
@@ -133,37 +134,31 @@ def cmd_diff(args: argparse.Namespace) -> int:
             label_a = f"{stack}@{args.base}" if stack in before else f"{stack}@{args.base} (absent)"
             label_b = f"{stack} (working tree)" if stack in after else f"{stack} (deleted)"
             diffs.append(Diff(label_a, label_b, d.resources))
-            pairs.append((stack, a, b))
+            labels.append(stack)
+            pairs.append((a, b))
     else:
         if not (args.a and args.b):
             raise PlanError(["diff takes two stacks (e.g. `diff dev prod`), or --stack S --base REF"])
         plans = build_plans([args.a, args.b], args.root)
         a, b = plans[args.a], plans[args.b]
-        diffs, pairs = [diff(a, b)], [(f"{args.a} -> {args.b}", a, b)]
+        diffs, labels, pairs = [diff(a, b)], [f"{args.a} -> {args.b}"], [(a, b)]
+    report = [
+        diff_report.Pair(label, d, delta)
+        for label, d, delta in zip(labels, diffs, diff_report.deltas(args.root, pairs), strict=True)
+    ]
+    intended = args.protected_change_intended
     if args.format == "json":
-        for d in diffs:
-            print(render_json(d))
-        return 0
-    for d, change in zip(diffs, _estimate_changes(args.root, pairs), strict=True):
-        if args.format == "markdown":
-            print(f"{render_markdown(d)}\n\n**Cost and deploy time**: {change}\n")
-        else:
-            print(f"{render_text(d, colour=sys.stdout.isatty())}\n{change}")
+        print(diff_report.render_json(report, intended))
+    elif args.format == "markdown":
+        print(diff_report.render_markdown(report, intended))
+    else:
+        print(diff_report.render_text(report, intended, colour=sys.stdout.isatty()))
+    if args.fail_on_protected:
+        problems = diff_report.gate(report, intended)
+        for line in problems:
+            print(f"protected: {line}", file=sys.stderr)
+        return 1 if problems else 0
     return 0
-
-
-def _estimate_changes(root: Path, pairs: list[tuple[str, Plan, Plan]]) -> list[str]:
-    """Per compared pair, what the change does to monthly cost and from-scratch deploy time."""
-    from dataops import estimate
-    from dataops.estimate_inputs import region_and_host
-
-    tables = estimate.load_tables(root)
-    out = []
-    for label, a, b in pairs:
-        region, host = region_and_host(b.stack, root) if b.resources else (tables.prices["region"], None)
-        sides = [(estimate.cost(p, tables, region, host), estimate.deploy_time(p, tables)) for p in (a, b)]
-        out.append(estimate.change_line(label, sides[0], sides[1]))
-    return out
 
 
 def cmd_parity(args: argparse.Namespace) -> int:
@@ -326,6 +321,16 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--base", help="git revision to compare the working tree with, e.g. origin/main")
     compare.add_argument("--all-stacks", action="store_true", help="with --base: every stack")
     compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    compare.add_argument(
+        "--fail-on-protected",
+        action="store_true",
+        help="exit 1 when a protected or retained resource would be replaced or deleted",
+    )
+    compare.add_argument(
+        "--protected-change-intended",
+        action="store_true",
+        help="those replacements or deletions are intended (the pull request's label says so)",
+    )
     compare.set_defaults(func=cmd_diff)
 
     parity = sub.add_parser("parity", help="the stacks parity.yaml compares differ only as it declares")

@@ -107,6 +107,9 @@ class RecordingMonitor(mocks.MockMonitor):
                 provider=request.provider,
                 custom=bool(custom),
                 aliases=_aliases(request),
+                # Reads (stack references) take neither option.
+                ignoreChanges=list(getattr(request, "ignoreChanges", [])),
+                replaceOnChanges=list(getattr(request, "replaceOnChanges", [])),
             )
         )
 

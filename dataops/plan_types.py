@@ -34,6 +34,11 @@ class PlannedResource:
     """The URNs the resource also answers to (Pulumi alias specs: `parentUrn`, `type`, `name`,
     `noParent`, or a whole `urn`), so that a state recorded under one of them is moved to this
     URN, not deleted and created again."""
+    ignoreChanges: list[str] = field(default_factory=list)
+    """Input paths `pulumi up` leaves as deployed (the `ignoreChanges` resource option)."""
+    replaceOnChanges: list[str] = field(default_factory=list)
+    """Input paths whose change replaces the resource whatever its provider says (the
+    `replaceOnChanges` resource option)."""
 
 
 @dataclass

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from dataops import parity
+from dataops.diff_report import INTENDED_LABEL
 from dataops.plan import ROOT
 from tests.conftest import CLOUD_STACKS
 
@@ -136,7 +137,9 @@ if [ "$1 $2" = "api repos/o/r/issues/7/comments" ] && [ "$3" = "--paginate" ]; t
 """
 
 
-def run_comment_step(tmp_path: Path, *, existing: str, fork: bool, parity: str) -> tuple[list[str], str, str]:
+def run_comment_step(
+    tmp_path: Path, *, existing: str, fork: bool, parity: str, protected: str = "success"
+) -> tuple[list[str], str, str]:
     """Run the workflow's comment script under bash, with `gh` replaced by a recorder."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -144,6 +147,9 @@ def run_comment_step(tmp_path: Path, *, existing: str, fork: bool, parity: str) 
     (bin_dir / "gh").chmod(0o755)
     (tmp_path / "diff.md").write_text("### dev\nno changes\n")
     (tmp_path / "parity.txt").write_text("parity: dev->test: something undeclared\n")
+    (tmp_path / "protected.txt").write_text(
+        "protected: prod: aws:s3/bucket:Bucket lake-raw-bucket: replace\n"
+    )
     (tmp_path / "comments").write_text(existing)
     summary = tmp_path / "summary.md"
     env = {
@@ -155,6 +161,7 @@ def run_comment_step(tmp_path: Path, *, existing: str, fork: bool, parity: str) 
         "PR": "7",
         "FORK": "true" if fork else "false",
         "PARITY": parity,
+        "PROTECTED": protected,
     }
     script = comment_step()["run"]
     proc = subprocess.run(
@@ -194,6 +201,32 @@ def test_comment_step_updates_its_own_comment_found_by_the_marker(tmp_path):
 def test_comment_step_includes_the_parity_failure(tmp_path):
     _, comment, _ = run_comment_step(tmp_path, existing="", fork=False, parity="failure")
     assert "#### Parity gate failed" in comment and "something undeclared" in comment
+
+
+def test_comment_step_includes_the_protected_resources_gate_only_when_it_failed(tmp_path):
+    _, comment, _ = run_comment_step(tmp_path, existing="", fork=False, parity="success", protected="failure")
+    assert "#### Protected resources gate failed" in comment and "lake-raw-bucket: replace" in comment
+    (tmp_path / "again").mkdir()
+    _, comment, _ = run_comment_step(tmp_path / "again", existing="", fork=False, parity="success")
+    assert "Protected resources gate" not in comment
+
+
+def test_the_protected_resources_gate_runs_with_the_label_as_its_only_override():
+    wf = load("pull-request.yml")
+    # PyYAML reads the key `on` as True
+    assert {"labeled", "unlabeled"} <= set(wf[True]["pull_request"]["types"])
+    job = wf["jobs"]["offline-diff"]
+    gate = next(s for s in steps(job) if s.get("id") == "protected")
+    assert "--fail-on-protected" in gate["run"] and "set -o pipefail" in gate["run"]
+    assert "continue-on-error" not in gate
+    assert gate["if"] == "${{ !cancelled() && steps.diff.outcome == 'success' }}"
+    label = f"${{{{ contains(github.event.pull_request.labels.*.name, '{INTENDED_LABEL}') }}}}"
+    diff_step = next(s for s in steps(job) if s.get("id") == "diff")
+    for step in (gate, diff_step):
+        assert step["env"]["INTENDED"] == label
+        assert 'if [ "${INTENDED}" = "true" ]; then intended=(--protected-change-intended); fi' in step["run"]
+    assert steps(job).index(gate) < steps(job).index(comment_step())
+    assert f"label `{INTENDED_LABEL}`" in (ROOT / "docs" / "ci.md").read_text()  # the override is documented
 
 
 def test_a_fork_gets_the_diff_in_the_run_summary(tmp_path):

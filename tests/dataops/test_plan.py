@@ -29,6 +29,8 @@ FIELDS = {
     "retainOnDelete",
     "provider",
     "aliases",
+    "ignoreChanges",
+    "replaceOnChanges",
 }
 
 

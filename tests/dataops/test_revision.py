@@ -101,8 +101,8 @@ def test_working_tree_against_a_commit(repo):
     result = diff_with_dev_edited(repo, "expireObjectsAfterDays: 30", "expireObjectsAfterDays: 14")
     assert result.returncode == 0, result.stderr
     assert (
-        "dev@HEAD -> dev (working tree): 0 only in dev@HEAD, 0 only in dev (working tree), 1 changed"
-        in result.stdout
+        "dev@HEAD -> dev (working tree): 1 resource differs (0 only in dev@HEAD, 0 only in dev "
+        "(working tree), 1 changed)" in result.stdout
     )
     assert "inputs.rules[0].expiration.days: 30 -> 14" in result.stdout
     assert (
@@ -127,8 +127,9 @@ def test_all_stacks_shows_added_and_deleted_stacks(repo):
         added.unlink()
         deleted.write_text(kept)
     assert result.returncode == 0, result.stderr
-    docs = [json.loads(d) for d in result.stdout.replace("}\n{", "}\x00{").split("\x00")]
-    by_label = {(d["a"], d["b"]): d["counts"] for d in docs}
+    doc = json.loads(result.stdout)
+    by_label = {(d["a"], d["b"]): d["counts"] for d in doc["stacks"]}
+    assert [row["stack"] for row in doc["summary"]] == [d["stack"] for d in doc["stacks"]]
     assert by_label[("dev@HEAD", "dev (working tree)")] == {"only-a": 0, "only-b": 0, "changed": 0}
     staging = by_label[("staging@HEAD (absent)", "staging (working tree)")]
     assert staging["only-a"] == 0 and staging["only-b"] > 20
