@@ -89,8 +89,11 @@ class LakeRef:
         kms_key_arn: pulumi.Input[str],
         access_log_bucket: pulumi.Input[str],
         region: str,
+        datasets: pulumi.Input[dict[str, Any]] | None = None,
     ):
         self.zones = pulumi.Output.from_input(zones)
+        self.datasets = pulumi.Output.from_input(datasets or {})
+        """Dataset name -> its zone, Glue table, ruleset, DQDL and schema (components/data_lake.py)."""
         self.kms_key_arn = pulumi.Output.from_input(kms_key_arn)
         self.access_log_bucket = pulumi.Output.from_input(access_log_bucket)
         self.region = region
@@ -112,6 +115,8 @@ class LakeRef:
             kms_key_arn=lake.apply(lambda v: need(v, "kmsKeyArn")),
             access_log_bucket=lake.apply(lambda v: need(v, "accessLogBucket")),
             region=region,
+            # An owner deployed before datasets existed exports none.
+            datasets=lake.apply(lambda v: (v.get("datasets") or {}) if isinstance(v, dict) else {}),
         )
 
     def environment(self, zones: list[str] | None = None) -> pulumi.Output[dict[str, str]]:
