@@ -9,8 +9,9 @@ and its rule-type pages):
 - `ColumnExists "c"`, one per stored column (the schema);
 - `IsComplete "c"` for every column declared `nullable: false`, then the declared rules:
 - `IsComplete "c"`, `IsUnique "c"`, `Completeness "c" >= x`,
-- `ColumnValues "c" in [v, ...]`, `ColumnValues "c" between x and y`, `RowCount between x and y`
-  ("between" excludes both ends in DQDL).
+- `ColumnValues "c" in [v, ...]` (with the keyword `NULL` where nulls are allowed),
+  `ColumnValues "c" between x and y`, `RowCount between x and y` ("between" excludes both ends
+  in DQDL).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class Rule:
     """The DQDL rule type: ColumnExists, IsComplete, Completeness, IsUnique, ColumnValues, RowCount."""
     column: str | None = None
     at_least: float | None = None
-    values: tuple[str | int, ...] | None = None
-    """ColumnValues ... in [...]."""
+    values: tuple[str | int | None, ...] | None = None
+    """ColumnValues ... in [...]; None in it is DQDL's NULL keyword."""
     between: tuple[int | float | str, int | float | str] | None = None
     """ColumnValues / RowCount ... between low and high (both excluded)."""
 
@@ -44,9 +45,11 @@ class Rule:
         return head
 
 
-def _literal(value: int | float | str) -> str:
+def _literal(value: int | float | str | None) -> str:
     # Strings are quoted (dates too: the reference's date example is `between "2022-05-31" and
     # ...`); validation refuses values with a quote or backslash, so nothing needs escaping.
+    if value is None:
+        return "NULL"
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
@@ -79,10 +82,12 @@ _RULE = re.compile(
     r'^(?P<kind>[A-Za-z]+)(?: "(?P<column>[^"]+)")?'
     r"(?: >= (?P<at_least>\S+)| in \[(?P<values>.*)\]| between (?P<low>\S+) and (?P<high>\S+))?$"
 )
-_VALUE = re.compile(r'"([^"]*)"|(-?[0-9][0-9.e+-]*)')
+_VALUE = re.compile(r'"([^"]*)"|(-?[0-9][0-9.e+-]*)|NULL')
 
 
-def _value(text: str) -> int | float | str:
+def _value(text: str) -> int | float | str | None:
+    if text == "NULL":
+        return None
     if text.startswith('"'):
         return text[1:-1]
     return float(text) if any(c in text for c in ".e") else int(text)

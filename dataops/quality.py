@@ -322,5 +322,6 @@ def render(results: list[Checked], fmt: str) -> str:
         lines += [
             f"{'PASS' if v.ok else 'FAIL'} {r.dataset}: {v.rule.dqdl()} ({v.observed})" for v in r.verdicts
         ]
-        lines.append(f"{r.dataset}: {r.rows} rows in {r.objects} objects under {r.location}")
+        objects = f"{r.objects} object{'' if r.objects == 1 else 's'}"
+        lines.append(f"{r.dataset}: {r.rows} rows in {objects} under {r.location}")
     return "\n".join([*lines, summary])

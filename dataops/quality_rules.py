@@ -162,13 +162,17 @@ class _In(_Check):
     def __init__(self, rule: Rule, glue_type: str):
         super().__init__(rule)
         self.arrow = pa.string() if glue_type == "string" else pa.int64()
-        self.allowed = pa.array(list(rule.values or ()), type=self.arrow)
+        self.allowed = pa.array([v for v in rule.values or () if v is not None], type=self.arrow)
+        # DQDL's NULL keyword in the set lets nulls pass (Deequ: `col IN (...) OR col IS NULL`).
+        self.null_ok = None in (rule.values or ())
         self.outside, self.nulls, self.examples = 0, 0, []
 
     def add(self, table: pa.Table) -> None:
         super().add(table)
         values = pc.cast(_plain(table.column(self.column)), self.arrow)
         inside = pc.is_in(values, value_set=self.allowed)
+        if self.null_ok:
+            inside = pc.or_(inside, pc.is_null(values))
         self.nulls += values.null_count
         self.outside += len(values) - (pc.sum(inside).as_py() or 0)
         if len(self.examples) < EXAMPLES:
@@ -178,7 +182,8 @@ class _In(_Check):
                     self.examples.append(value)
 
     def judge(self) -> Verdict:
-        detail = f"{self.outside} of {self.rows} rows not in the set ({self.nulls} null)"
+        detail = f"{self.outside} of {self.rows} rows not in the set ({self.nulls} null"
+        detail += ", allowed)" if self.null_ok else ")"
         if self.examples:
             detail += ", e.g. " + ", ".join(_shown(v) for v in self.examples)
         return Verdict(self.rule, self.outside == 0, detail)
@@ -201,13 +206,14 @@ class _Between(_Check):
 
     def add(self, table: pa.Table) -> None:
         super().add(table)
-        values = pc.cast(_plain(table.column(self.column)), self.arrow)
+        original = _plain(table.column(self.column))
+        values = pc.cast(original, self.arrow)
         inside = pc.and_(pc.greater(values, self.low), pc.less(values, self.high))
         self.nulls += values.null_count
         if pa.types.is_floating(self.arrow):
             self.nans += pc.sum(pc.is_nan(values)).as_py() or 0
         self.outside += len(values) - (pc.sum(inside).as_py() or 0)
-        extremes = pc.min_max(values).as_py()  # NaN and null are left out
+        extremes = pc.min_max(original).as_py()  # NaN and null are left out
         for name, pick in (("least", min), ("most", max)):
             found = extremes["min" if name == "least" else "max"]
             if found is not None:

@@ -51,10 +51,11 @@ class RuleConfig(_Strict):
     at_least: float | None = Field(
         default=None, description="Completeness: the least fraction of non-null rows (`>=`)."
     )
-    in_: list[str | int] | None = Field(
+    in_: list[str | int | None] | None = Field(
         default=None,
         alias="in",
-        description="ColumnValues: the allowed values (strings, or whole numbers for integer columns).",
+        description="ColumnValues: the allowed values (strings, or whole numbers for integer columns); "
+        "`null` allows nulls (DQDL `NULL`).",
     )
     between: list[int | float | str] | None = Field(
         default=None,

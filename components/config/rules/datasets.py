@@ -121,7 +121,7 @@ def _rule(ds: DatasetConfig, index: int, key: str, add: Add) -> None:
         add(key, _shown(rule, "rule"), "the same rule twice", "remove one")
 
 
-def _allowed_values(values: list[str | int], type_: str, column: str, key: str, add: Add) -> None:
+def _allowed_values(values: list[str | int | None], type_: str, column: str, key: str, add: Add) -> None:
     if type_ not in ("string", *INTEGER_TYPES):
         add(
             key,
@@ -131,14 +131,14 @@ def _allowed_values(values: list[str | int], type_: str, column: str, key: str, 
         )
         return
     wanted = str if type_ == "string" else int
-    wrong = [v for v in values if type(v) is not wanted]
-    if not values or wrong:
+    wrong = [v for v in values if v is not None and type(v) is not wanted]
+    if not [v for v in values if v is not None] or wrong:
         add(
             key,
             values,
             f"{column} is {type_}: the values must be {'strings' if wanted is str else 'whole numbers'}"
-            if values
-            else "an empty set of allowed values",
+            if wrong
+            else "no allowed value besides null",
             "quote text values, e.g. [EUR, USD]" if wanted is str else "list whole numbers, e.g. [1, 2, 3]",
         )
     elif any('"' in v or "\\" in v for v in values if isinstance(v, str)):
