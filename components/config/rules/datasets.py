@@ -88,12 +88,23 @@ def _rule(ds: DatasetConfig, index: int, key: str, add: Add) -> None:
         if value is not None
     }
     needed, optional = NEEDS[rule.rule], OPTIONAL.get(rule.rule, set())
-    for name in sorted(needed - given):
-        add(f"{key}.{name}", MISSING, f"{rule.rule} needs {name}", f"set {name}")
-    for name in sorted(given - needed - optional):
-        add(f"{key}.{name}", _shown(rule, name), f"{rule.rule} takes no {name}", f"remove {name}")
+    shape = [
+        (f"{key}.{name}", MISSING, f"{rule.rule} needs {name}", f"set {name}")
+        for name in sorted(needed - given)
+    ]
+    shape += [
+        (f"{key}.{name}", _shown(rule, name), f"{rule.rule} takes no {name}", f"remove {name}")
+        for name in sorted(given - needed - optional)
+    ]
     if rule.rule == "ColumnValues" and len(given & optional) != 1:
-        add(key, _shown(rule, "rule"), "ColumnValues needs exactly one of in, between", "keep one of them")
+        shape.append(
+            (key, _shown(rule, "rule"), "ColumnValues needs exactly one of in, between", "keep one of them")
+        )
+    if shape:
+        # A rule of the wrong shape is reported as such, not also as values that do not fit.
+        for problem in shape:
+            add(*problem)
+        return
     columns = ds.all_columns()
     if rule.column is not None and rule.column not in columns:
         add(
