@@ -1,3 +1,5 @@
+# size: one small function per bucket property, listed by `checks_for` and specified by the
+# docstring below; each is a few lines and none is shared elsewhere.
 """`python -m dataops verify --stack S`: check the buckets a deployed stack has, through the S3 API.
 
 Reads the stack's outputs (`pulumi stack output --json`, or `--outputs FILE`) and checks every
@@ -28,9 +30,6 @@ AWS_ENDPOINT_URL (or --endpoint-url), so it checks the `local` stack's endpoint 
 One line per check, each naming its bucket; exit 1 on any FAIL, 2 on bad input (malformed
 outputs included: one line naming the output and the value).
 """
-
-# size: one small function per bucket property, listed by `checks_for` and specified by the
-# docstring above; each is a few lines and none is shared elsewhere.
 
 from __future__ import annotations
 

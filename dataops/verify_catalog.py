@@ -55,7 +55,9 @@ class DeclaredDataset:
 
 def declared(lake: dict[str, Any], bad: Any) -> list[DeclaredDataset]:
     """The datasets of the `lake` output; `bad(where, value, expected)` makes the error."""
-    datasets = lake.get("datasets") or {}
+    # Absent or null: an owner deployed before datasets existed; anything else must be a map.
+    datasets = lake.get("datasets")
+    datasets = {} if datasets is None else datasets
     if not isinstance(datasets, dict):
         raise bad("lake.datasets", datasets, "a map of datasets")
     out = []
