@@ -121,7 +121,7 @@ def test_the_pull_request_checks_every_declared_datasets_samples():
     (step,) = [s for s in steps(job) if "dataops quality" in s.get("run", "")]
     assert step["env"] == {"DATASET": "${{ matrix.dataset }}"}
     run = step["run"]
-    assert f"--stack {LAKE_OWNER} --dataset \"${{DATASET}}\" --data samples/lake" in run
+    assert f'--stack {LAKE_OWNER} --dataset "${{DATASET}}" --data samples/lake' in run
     assert "set -o pipefail" in run  # the quality verdict, not tee's, is the step's
 
 
