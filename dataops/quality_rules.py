@@ -41,9 +41,11 @@ import pyarrow.compute as pc
 from components.dqdl import Rule
 
 EXAMPLES = 3
-# Distinct values per IsUnique bucket: a bucket is summed in memory, so this bounds that memory
-# (a few tens of MB for string ids) whatever the dataset's size.
-VALUES_PER_BUCKET = 1 << 20
+# Values per IsUnique bucket: a bucket is summed in memory (Arrow's group-by), so this bounds that
+# memory whatever the dataset's size. Measured (benchmarks/quality_memory.py): summing a million
+# 14-character ids took about 150 MiB of Arrow memory; a quarter of that keeps the whole check near
+# the footprint of reading one row group of every column.
+VALUES_PER_BUCKET = 1 << 18
 
 # Glue type -> the Arrow types (as pyarrow reads Parquet) that hold it.
 TYPES: dict[str, Callable[[pa.DataType], bool]] = {
