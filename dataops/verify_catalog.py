@@ -5,7 +5,7 @@ the declared DQDL (what components/data_lake.py creates, from the `lake.datasets
 The AWS side is behind `Catalog`, two reads: `GlueCatalog` asks Glue (GetTable,
 GetDataQualityRuleset). moto serves Glue tables but not Data Quality rulesets, so the tests run
 the table checks against a moto server and the ruleset checks against an in-memory catalog with
-the same interface (docs/testing-offline.md).
+the same interface (docs/data-quality.md, "What the tests show").
 """
 
 from __future__ import annotations
