@@ -28,7 +28,7 @@ import yaml
 from dataops.cli import main
 from dataops.plan import ROOT
 from tests.conftest import CONFIGS, LAKE_OWNER
-from tests.dataops.test_verify import ACCOUNT, REGION, aws_env, endpoint  # noqa: F401 - fixtures
+from tests.dataops.test_verify import ACCOUNT, REGION, aws_env, endpoint, free_port  # noqa: F401 - fixtures
 
 FAKE_ACCOUNT = "111122223333"  # the offline plan's (dataops/fake_cloud.py)
 SAMPLES = ROOT / "samples" / "lake"
@@ -402,3 +402,28 @@ def test_markdown_and_json_reports_name_each_rule(capsys):
     code, out, _ = quality(capsys, "--data", str(SAMPLES), "--format", "json", "--dataset", "sales_orders")
     rules = json.loads(out)["datasets"][0]["rules"]
     assert {"rule": "RowCount between 0 and 100000000", "ok": True, "observed": "240 rows"} in rules
+
+
+def test_an_unreachable_endpoint_is_one_line(aws_env, capsys):  # noqa: F811
+    url = f"http://127.0.0.1:{free_port()}"
+    code, _, err = quality(capsys, "--dataset", "sales_orders", "--endpoint-url", url)
+    (line,) = assert_bad_input(code, err, "cannot reach")
+    assert "127.0.0.1" in line
+
+
+def test_missing_credentials_are_one_line(aws_env):  # noqa: F811
+    # A fresh process: boto3's default session in this one keeps the credentials it found.
+    env = {
+        k: v
+        for k, v in {**os.environ, **aws_env}.items()
+        if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "dataops", "quality", "--stack", "prod", "--dataset", "sales_orders"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert_bad_input(result.returncode, result.stderr, "no AWS credentials found")
