@@ -27,7 +27,7 @@ import yaml
 
 from dataops.cli import main
 from dataops.plan import ROOT
-from tests.conftest import CONFIGS, LAKE_OWNER
+from tests.conftest import CONFIGS, CONSUMERS, LAKE_OWNER
 from tests.dataops.test_verify import ACCOUNT, REGION, aws_env, endpoint, free_port  # noqa: F401 - fixtures
 
 FAKE_ACCOUNT = "111122223333"  # the offline plan's (dataops/fake_cloud.py)
@@ -144,6 +144,15 @@ def test_one_dataset_only(s3, buckets, capsys):
     assert code == 0, out + err
     assert "sales_orders" not in out
     assert out.splitlines()[-1] == "quality: 1 datasets, 13 rules passed, 0 failed"
+
+
+@pytest.mark.parametrize("stack", CONSUMERS)
+def test_a_consumer_checks_the_owners_lake(s3, buckets, capsys, stack):
+    upload_samples(s3, buckets)
+    code = main(["quality", "--stack", stack, "--dataset", "sales_orders"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"under s3://{buckets['curated']}/sales/orders/" in out  # the owner's bucket, not its own
 
 
 # -- each rule broken ------------------------------------------------------------------------------
