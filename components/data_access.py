@@ -102,6 +102,11 @@ class DataAccess(pulumi.ComponentResource):
         for zone in args.read:
             if zone not in args.write:
                 args.lake.grant_read(self.role, zone, parent=self)
+        if args.read or args.write:
+            # The catalog entries of the same zones: their tables' schemas and partitions.
+            args.lake.grant_catalog_read(
+                self.role, sorted({*args.read, *args.write}), partition, account, parent=self
+            )
 
         if args.workspace.enabled:
             child = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)

@@ -1,8 +1,9 @@
 """GovernedDataLake: the one data lake every environment shares, owned by exactly one stack.
 
 Zone buckets (raw, curated, analytics, ...) encrypted with one customer-managed key, a
-separate access-log bucket, a Glue database per zone, and the lake's outputs that consumer
-stacks read through a StackReference.
+separate access-log bucket, a Glue database per zone, a Glue table and a Glue Data Quality
+ruleset per declared dataset (`lake.datasets`), and the lake's outputs that consumer stacks read
+through a StackReference.
 """
 
 from __future__ import annotations
@@ -13,12 +14,18 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ObjectLockConfig, StackConfig, ZoneConfig
+from components.config import DatasetConfig, ObjectLockConfig, StackConfig, ZoneConfig
+from components.dqdl import dqdl, rules_of
 from components.governed_bucket import GovernedBucket, GovernedBucketArgs, Lifecycle
 from components.lake_access import LakeRef
 
 TYPE = "dataops:index:DataLake"
 ACCESS_LOGS = "access-logs"
+# Parquet through the Hive Parquet SerDe, as Athena and Glue read it (Athena, "Parquet SerDe",
+# https://docs.aws.amazon.com/athena/latest/ug/parquet-serde.html).
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 
 
 @dataclass
@@ -37,6 +44,10 @@ class GovernedDataLakeArgs:
     access_log_retention_days: int
     kms_deletion_window_days: int
     object_lock: ObjectLockConfig | None = None
+    datasets: list[DatasetConfig] | None = None
+    """Each gets a Glue table in its zone's database and a Data Quality ruleset."""
+    default_classification: str = "confidential"
+    """A dataset's classification when neither it nor its zone sets one (the stack's)."""
     unsupported: dict[str, str] | None = None
     """Governance features the storage endpoint cannot honour -> why (local stack only); each is
     skipped with a warning, never silently."""
@@ -53,6 +64,8 @@ class GovernedDataLakeArgs:
             object_lock=cfg.lake.object_lock,
             access_log_retention_days=cfg.lake.access_log_retention_days,
             kms_deletion_window_days=cfg.lake.kms_deletion_window_days,
+            datasets=cfg.datasets,
+            default_classification=cfg.data_classification,
             unsupported=unsupported,
         )
 
@@ -66,6 +79,10 @@ class GovernedDataLake(pulumi.ComponentResource):
     """Receives the server access logs of every bucket in the lake family."""
     catalogs: dict[str, aws.glue.CatalogDatabase]
     """Zone name -> its Glue database."""
+    tables: dict[str, aws.glue.CatalogTable]
+    """Dataset name -> its Glue table."""
+    rulesets: dict[str, aws.glue.DataQualityRuleset]
+    """Dataset name -> its Glue Data Quality ruleset."""
     ref: LakeRef
     """What grants and consumers need: buckets, key and log bucket."""
 
@@ -164,10 +181,26 @@ class GovernedDataLake(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.tables, self.rulesets = {}, {}
+        for dataset in args.datasets or []:
+            self._dataset(name, dataset, args, child)
+
         self.ref = LakeRef(
             zones={
                 z: {"bucket": b.bucket_name, "arn": b.arn, "glueDatabase": self.catalogs[z].name}
                 for z, b in self.zones.items()
+            },
+            datasets={
+                d.name: {
+                    "zone": d.zone,
+                    "prefix": d.prefix,
+                    "table": self.tables[d.name].name,
+                    "ruleset": self.rulesets[d.name].name,
+                    "dqdl": dqdl(rules_of(d)),
+                    "columns": [[c.name, c.type] for c in d.columns],
+                    "partitionKeys": [[k.name, k.type] for k in d.partition_keys],
+                }
+                for d in args.datasets or []
             },
             kms_key_arn=self.key.arn,
             access_log_bucket=self.access_logs.bucket_name,
@@ -181,6 +214,63 @@ class GovernedDataLake(pulumi.ComponentResource):
             }
         )
 
+    def _dataset(
+        self, name: str, dataset: DatasetConfig, args: GovernedDataLakeArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """The dataset's Glue table (schema, Parquet SerDe, partition keys, location) in its zone's
+        database, and its Data Quality ruleset, whose DQDL comes from the declared rules."""
+        zone = args.zones[dataset.zone]
+        classification = dataset.classification or zone.data_classification or args.default_classification
+        database = self.catalogs[dataset.zone]
+        location = self.zones[dataset.zone].bucket_name.apply(lambda b: f"s3://{b}/{dataset.prefix}")
+        table = aws.glue.CatalogTable(
+            f"{name}-{dataset.name}-table",
+            name=dataset.name,
+            database_name=database.name,
+            description=dataset.description or None,
+            owner=dataset.owner,
+            table_type="EXTERNAL_TABLE",
+            # Glue's `classification` parameter names the format; the data's is its own key.
+            parameters={"classification": "parquet", "data-classification": classification},
+            partition_keys=[
+                aws.glue.CatalogTablePartitionKeyArgs(name=k.name, type=k.type, comment=k.description or None)
+                for k in dataset.partition_keys
+            ],
+            storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
+                location=location,
+                input_format=PARQUET_INPUT,
+                output_format=PARQUET_OUTPUT,
+                ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
+                    serialization_library=PARQUET_SERDE
+                ),
+                columns=[
+                    aws.glue.CatalogTableStorageDescriptorColumnArgs(
+                        name=c.name, type=c.type, comment=c.description or None
+                    )
+                    for c in dataset.columns
+                ],
+            ),
+            opts=child,
+        )
+        ruleset = aws.glue.DataQualityRuleset(
+            f"{name}-{dataset.name}-quality",
+            name=f"{args.physical_prefix}-{dataset.name}",
+            description=f"Quality rules of {dataset.name} (lake.datasets in the stack file)",
+            ruleset=dqdl(rules_of(dataset)),
+            target_table=aws.glue.DataQualityRulesetTargetTableArgs(
+                database_name=database.name, table_name=table.name
+            ),
+            tags={
+                **args.tags,
+                "zone": dataset.zone,
+                "dataset": dataset.name,
+                "owner": dataset.owner,
+                "data-classification": classification,
+            },
+            opts=child,
+        )
+        self.tables[dataset.name], self.rulesets[dataset.name] = table, ruleset
+
     def exported(self) -> pulumi.Output[dict]:
         """The `lake` stack output consumer stacks read (see LakeRef.from_stack_output). `objectLock`
         (null when not configured) is for `verify`, which checks every zone bucket against it."""
@@ -188,6 +278,7 @@ class GovernedDataLake(pulumi.ComponentResource):
         object_lock = {"mode": lock.mode, "retentionDays": lock.retention_days} if lock else None
         return pulumi.Output.all(
             zones=self.ref.zones,
+            datasets=self.ref.datasets,
             kmsKeyArn=self.key.arn,
             accessLogBucket=self.access_logs.bucket_name,
         ).apply(lambda v: {**v, "region": self.ref.region, "objectLock": object_lock})

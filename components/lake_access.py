@@ -23,6 +23,10 @@ WRITE_BUCKET_ACTIONS = ("s3:ListBucketMultipartUploads",)
 WRITE_OBJECT_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
 DELETE_OBJECT_ACTIONS = ("s3:DeleteObject",)
 KMS_READ_ACTIONS = ("kms:Decrypt",)
+# Reading a table's definition and partitions; Data Catalog calls need permission on the catalog,
+# the database and the table ("Specifying AWS Glue resource ARNs",
+# https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html).
+CATALOG_READ_ACTIONS = ("glue:GetTable", "glue:GetTables", "glue:GetPartitions")
 KMS_WRITE_ACTIONS = (
     "kms:GenerateDataKey",
     "kms:Decrypt",  # multipart uploads: S3 decrypts the data key of each part to complete the upload
@@ -80,6 +84,43 @@ def grant_document(
     }
 
 
+def catalog_document(
+    partition: str,
+    account: str,
+    region: str,
+    zones: dict[str, Any],
+    datasets: dict[str, Any],
+    readable: list[str],
+) -> dict[str, Any]:
+    """Read access to the catalog entries of the `readable` zones: their Glue databases and the
+    tables of the datasets declared in them, and nothing else of the catalog. While the lake
+    declares no dataset in those zones, the grant names their databases' tables (`table/<db>/*`):
+    a statement needs a table to name for these actions, and the platform puts no other tables
+    there."""
+    glue = f"arn:{partition}:glue:{region}:{account}"
+    databases = {zone: zones[zone]["glueDatabase"] for zone in sorted(readable) if zone in zones}
+    tables = [
+        f"{glue}:table/{databases[spec['zone']]}/{spec['table']}"
+        for _, spec in sorted(datasets.items())
+        if spec.get("zone") in databases
+    ] or [f"{glue}:table/{name}/*" for name in databases.values()]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadableZonesCatalog",
+                "Effect": "Allow",
+                "Action": list(CATALOG_READ_ACTIONS),
+                "Resource": [
+                    f"{glue}:catalog",
+                    *(f"{glue}:database/{name}" for name in databases.values()),
+                    *tables,
+                ],
+            }
+        ],
+    }
+
+
 class LakeRef:
     """The lake as a stack sees it: zone buckets, the key that encrypts them, the log bucket."""
 
@@ -89,8 +130,11 @@ class LakeRef:
         kms_key_arn: pulumi.Input[str],
         access_log_bucket: pulumi.Input[str],
         region: str,
+        datasets: pulumi.Input[dict[str, Any]] | None = None,
     ):
         self.zones = pulumi.Output.from_input(zones)
+        self.datasets = pulumi.Output.from_input(datasets or {})
+        """Dataset name -> its zone, Glue table, ruleset, DQDL and schema (components/data_lake.py)."""
         self.kms_key_arn = pulumi.Output.from_input(kms_key_arn)
         self.access_log_bucket = pulumi.Output.from_input(access_log_bucket)
         self.region = region
@@ -112,6 +156,8 @@ class LakeRef:
             kms_key_arn=lake.apply(lambda v: need(v, "kmsKeyArn")),
             access_log_bucket=lake.apply(lambda v: need(v, "accessLogBucket")),
             region=region,
+            # An owner deployed before datasets existed exports none.
+            datasets=lake.apply(lambda v: (v.get("datasets") or {}) if isinstance(v, dict) else {}),
         )
 
     def environment(self, zones: list[str] | None = None) -> pulumi.Output[dict[str, str]]:
@@ -143,6 +189,27 @@ class LakeRef:
             return zones[zone]
 
         return self.zones.apply(pick)
+
+    def grant_catalog_read(
+        self,
+        role: aws.iam.Role,
+        zones: list[str],
+        partition: pulumi.Input[str],
+        account: pulumi.Input[str],
+        *,
+        parent: pulumi.Resource,
+    ) -> aws.iam.RolePolicy:
+        """Let `role` read the Glue entries (databases, declared tables, partitions) of `zones`."""
+        document = pulumi.Output.all(partition, account, self.zones, self.datasets).apply(
+            lambda v: json.dumps(catalog_document(v[0], v[1], self.region, v[2], v[3], zones))
+        )
+        return aws.iam.RolePolicy(
+            f"{role.pulumi_resource_name}-read-catalog",
+            role=role.id,
+            name="read-catalog",
+            policy=document,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
 
     def grant_read(
         self, role: aws.iam.Role, zone: str, prefix: str = "", *, parent: pulumi.Resource

@@ -103,6 +103,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    from dataops.quality import QualityError, failed, render, run_quality
+
+    try:
+        results = run_quality(
+            args.root, args.stack, args.dataset, args.endpoint_url, Path(args.data) if args.data else None
+        )
+    except QualityError as exc:
+        raise PlanError(exc.lines) from None
+    print(render(results, args.format))
+    return 1 if failed(results) else 0
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from dataops import diff_report
     from dataops.diff import Diff, diff
@@ -313,6 +326,14 @@ def parser() -> argparse.ArgumentParser:
         help="also try real uploads (writes a few bytes under _dataops-verify/ per bucket)",
     )
     verify.set_defaults(func=cmd_verify)
+
+    quality = sub.add_parser("quality", help="check the declared datasets' data against their quality rules")
+    quality.add_argument("--stack", required=True, help="whose lake to read, e.g. prod, dev or local")
+    quality.add_argument("--dataset", help="only this dataset (default: every declared one)")
+    quality.add_argument("--endpoint-url", help="S3 endpoint (default: AWS_ENDPOINT_URL or AWS)")
+    quality.add_argument("--data", help="read a folder laid out like the lake (<zone>/<prefix>...) instead")
+    quality.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    quality.set_defaults(func=cmd_quality)
 
     compare = sub.add_parser("diff", help="what differs between two stacks' offline plans")
     compare.add_argument("a", nargs="?", help="stack, e.g. dev")

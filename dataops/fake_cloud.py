@@ -81,6 +81,17 @@ class FakeCloud(Mocks):
             "aws:iam/role:Role": self._iam_role,
             "aws:iam/rolePolicy:RolePolicy": self._role_policy,
             "aws:glue/catalogDatabase:CatalogDatabase": self._glue_database,
+            "aws:glue/catalogTable:CatalogTable": lambda a, u: {
+                "id": f"{ACCOUNT_ID}:{a.inputs['databaseName']}:{a.inputs['name']}",
+                "catalogId": ACCOUNT_ID,
+                "arn": self._arn("glue", f"table/{a.inputs['databaseName']}/{a.inputs['name']}"),
+            },
+            "aws:glue/dataQualityRuleset:DataQualityRuleset": lambda a, u: {
+                "id": a.inputs["name"],
+                "arn": self._arn("glue", f"dataQualityRuleset/{a.inputs['name']}"),
+                "createdOn": CREATED,
+                "lastModifiedOn": CREATED,
+            },
             "pulumi:pulumi:StackReference": self._stack_reference,
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda a, u: {
                 "id": f"{a.inputs['role']}-{u[:20]}"

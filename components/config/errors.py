@@ -133,7 +133,9 @@ def structure_problems(exc: ValidationError, source: Source) -> list[Problem]:
         full_key = f"{PROJECT}:{top}"
         rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
         parent_model = _model_at(loc[:-1])
-        fields = [to_camel(n) for n in parent_model.model_fields] if parent_model else []
+        fields = (
+            [f.alias or to_camel(n) for n, f in parent_model.model_fields.items()] if parent_model else []
+        )
         message, fix = _fix_for(err, fields)
         value = MISSING if err["type"] == "missing" else err.get("input")
         if top in SECRET_KEYS and value is not MISSING:

@@ -1,5 +1,5 @@
-"""The lake's sections of the config: zones, their lifecycle, object lock, the environment's
-access to the lake and its own workspace."""
+"""The lake's sections of the config: zones, their lifecycle, object lock, the declared datasets
+(datasets.py), the environment's access to the lake and its own workspace."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from components.config.base import Classification, StorageClass, _Strict
+from components.config.datasets import DatasetConfig
 
 
 class TransitionConfig(_Strict):
@@ -54,6 +55,10 @@ class LakeConfig(_Strict):
     )
     kms_deletion_window_days: int = Field(
         default=30, ge=7, le=30, description="Owner: waiting period before a scheduled key deletion."
+    )
+    datasets: list[DatasetConfig] | None = Field(
+        default=None,
+        description="Owner: the declared datasets, each with a Glue table and a Data Quality ruleset.",
     )
 
 

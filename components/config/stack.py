@@ -7,6 +7,7 @@ from pydantic.alias_generators import to_camel
 
 from components.config.base import DEFAULT_ZONES, PROJECT, Classification, Environment, per_environment
 from components.config.cluster import CiConfig, ClusterConfig, TeamConfig
+from components.config.datasets import DatasetConfig
 from components.config.lake import AccessConfig, LakeConfig, WorkspaceConfig, ZoneConfig
 from components.config.workloads import ImageConfig, LocalConfig, NotebooksConfig, SandboxConfig
 
@@ -96,6 +97,11 @@ class StackConfig(BaseModel):
         if self.lake.zones is not None:
             return dict(self.lake.zones)
         return {name: ZoneConfig() for name in DEFAULT_ZONES}
+
+    @property
+    def datasets(self) -> list[DatasetConfig]:
+        """The datasets the lake owner declares (none on a consumer: it reads the owner's)."""
+        return list(self.lake.datasets or []) if self.lake.role == "owner" else []
 
     @property
     def protected(self) -> bool:

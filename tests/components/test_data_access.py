@@ -31,7 +31,7 @@ def test_consumer_reads_the_owner_lake_and_writes_only_its_workspace(plans, stac
     lake = prod.outputs["lake"]
     by_name = grants(plan)
     reads = CONFIGS[stack].access.read
-    assert set(by_name) == {*(f"read-{zone}" for zone in reads), "workspace"}
+    assert set(by_name) == {*(f"read-{zone}" for zone in reads), "read-catalog", "workspace"}
     for zone in reads:
         statement = object_statement(by_name[f"read-{zone}"])
         assert statement["Resource"] == f"{lake['zones'][zone]['arn']}/*"
@@ -45,10 +45,50 @@ def test_consumer_reads_the_owner_lake_and_writes_only_its_workspace(plans, stac
     lake_arns = {z["arn"] for z in lake["zones"].values()}
     for name, doc in by_name.items():
         for s in doc["Statement"]:
-            if WRITE_ACTIONS & set(s["Action"]):
+            if WRITE_ACTIONS & set(s["Action"]) and name != "read-catalog":
                 assert not any(s["Resource"].startswith(a) for a in lake_arns), (
                     f"{stack}: {name} writes to the lake"
                 )
+
+
+def catalog_resources(plan, owner) -> set[str]:
+    """What the workload role may read of the Glue catalog."""
+    (statement,) = grants(plan)["read-catalog"]["Statement"]
+    assert statement["Action"] == ["glue:GetTable", "glue:GetTables", "glue:GetPartitions"]
+    return set(statement["Resource"])
+
+
+def expected_catalog(owner, zones) -> set[str]:
+    """The catalog, the Glue databases of `zones` and the tables of the datasets declared there."""
+    lake = owner.outputs["lake"]
+    glue = "arn:aws:glue:eu-west-1:111122223333"
+    databases = {z: lake["zones"][z]["glueDatabase"] for z in zones}
+    return {
+        f"{glue}:catalog",
+        *(f"{glue}:database/{d}" for d in databases.values()),
+        *(
+            f"{glue}:table/{databases[d['zone']]}/{d['table']}"
+            for d in lake["datasets"].values()
+            if d["zone"] in databases
+        ),
+    }
+
+
+@pytest.mark.parametrize("stack", [*CONSUMERS, LAKE_OWNER])
+def test_the_catalog_grant_names_exactly_the_readable_zones_databases_and_tables(plans, stack):
+    plan, owner = plans[stack], plans[LAKE_OWNER]
+    zones = sorted({*CONFIGS[stack].access.read, *CONFIGS[stack].access.write})
+    assert catalog_resources(plan, owner) == expected_catalog(owner, zones)
+    assert any(":table/" in arn for arn in catalog_resources(plan, owner)), "the shipped lake declares tables"
+
+
+def test_a_sandbox_reads_the_catalog_of_the_curated_zone_only(sandbox_plan, plans):
+    owner = plans[LAKE_OWNER]
+    resources = catalog_resources(sandbox_plan, owner)
+    assert resources == expected_catalog(owner, ["curated"])
+    # Half right is wrong: the analytics database without its table, or the reverse, would differ.
+    analytics = expected_catalog(owner, ["analytics"]) - expected_catalog(owner, [])
+    assert analytics and not analytics & resources
 
 
 @pytest.mark.parametrize("stack", CONSUMERS)
@@ -128,7 +168,14 @@ def test_workload_role_is_assumed_by_the_clusters_pods_only(plans, everything):
 
 def test_owner_role_writes_the_zones_its_config_lists(everything):
     by_name = grants(everything)
-    assert set(by_name) == {"write-landing", "write-raw", "read-curated", "read-analytics", "workspace"}
+    assert set(by_name) == {
+        "write-landing",
+        "write-raw",
+        "read-curated",
+        "read-analytics",
+        "read-catalog",
+        "workspace",
+    }
 
 
 def test_sandbox_scratch_is_force_destroyable_only_with_both_opt_ins(sandbox_plan):

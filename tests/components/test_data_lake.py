@@ -151,8 +151,9 @@ def test_logging_waits_for_the_log_bucket_policy(everything):
 
 def test_lake_outputs_are_what_consumers_read(everything):
     lake = everything.outputs["lake"]
-    assert set(lake) == {"zones", "kmsKeyArn", "accessLogBucket", "region", "objectLock"}
+    assert set(lake) == {"zones", "datasets", "kmsKeyArn", "accessLogBucket", "region", "objectLock"}
     assert set(lake["zones"]["raw"]) == {"bucket", "arn", "glueDatabase"}
+    assert lake["datasets"] == {}  # the fixture declares none
     assert lake["kmsKeyArn"].startswith("arn:aws:kms:eu-west-1:111122223333:key/")
     # What `verify` checks every zone bucket against, as the stack file sets it.
     assert lake["objectLock"] == {"mode": "COMPLIANCE", "retentionDays": 7}
@@ -165,6 +166,22 @@ def test_lake_output_says_when_there_is_no_object_lock(plans):
             lock = CONFIGS[stack].lake.object_lock
             expected = lock and {"mode": lock.mode, "retentionDays": lock.retention_days}
             assert plan.outputs["lake"]["objectLock"] == expected, stack
+
+
+def test_lake_output_names_each_declared_datasets_table_ruleset_and_schema(plans):
+    """What `verify` checks each dataset against, and what the catalog grants name."""
+    for stack, plan in plans.items():
+        if not plan.outputs.get("lake"):
+            continue
+        declared = CONFIGS[stack].datasets
+        datasets = plan.outputs["lake"]["datasets"]
+        assert sorted(datasets) == sorted(d.name for d in declared), stack
+        for d in declared:
+            spec = datasets[d.name]
+            assert (spec["zone"], spec["prefix"], spec["table"]) == (d.zone, d.prefix, d.name)
+            assert spec["ruleset"] == f"{CONFIGS[stack].name_prefix}-{stack}-{d.name}"
+            assert spec["columns"] == [[c.name, c.type] for c in d.columns]
+            assert spec["partitionKeys"] == [[k.name, k.type] for k in d.partition_keys]
 
 
 def test_unprotected_owner_is_not_protected(plan_with):

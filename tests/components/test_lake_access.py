@@ -7,7 +7,7 @@ import json
 import parliament
 import pytest
 
-from components.lake_access import KMS_READ_ACTIONS, grant_document
+from components.lake_access import KMS_READ_ACTIONS, catalog_document, grant_document
 
 BUCKET = "arn:aws:s3:::dataops-prod-curated-111122223333-eu-west-1"
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/aeaa6392-41b2-4b1a-5222-c858f69a2e4c"
@@ -74,3 +74,54 @@ def test_parliament_check_can_fail():
         "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"{BUCKET}/*"}],
     }
     assert parliament_findings(bad) != []
+
+
+# -- the catalog grant ------------------------------------------------------------------------------
+
+GLUE = "arn:aws:glue:eu-west-1:111122223333"
+LAKE_ZONES = {z: {"glueDatabase": f"dataops_prod_{z}"} for z in ("raw", "curated", "analytics")}
+LAKE_DATASETS = {
+    "sales_orders": {"zone": "curated", "table": "sales_orders"},
+    "daily_revenue": {"zone": "analytics", "table": "daily_revenue"},
+}
+
+
+def catalog_resources(readable: list[str], datasets: dict = LAKE_DATASETS, lint: bool = True) -> set[str]:
+    document = catalog_document("aws", "111122223333", "eu-west-1", LAKE_ZONES, datasets, readable)
+    if lint:
+        assert parliament_findings(document) == []
+    (statement,) = document["Statement"]
+    assert statement["Action"] == ["glue:GetTable", "glue:GetTables", "glue:GetPartitions"]
+    return set(statement["Resource"])
+
+
+def test_the_catalog_grant_names_the_readable_zones_tables_only():
+    assert catalog_resources(["curated"]) == {
+        f"{GLUE}:catalog",
+        f"{GLUE}:database/dataops_prod_curated",
+        f"{GLUE}:table/dataops_prod_curated/sales_orders",
+    }
+    both = catalog_resources(["curated", "analytics"])
+    assert f"{GLUE}:table/dataops_prod_analytics/daily_revenue" in both
+    assert not [arn for arn in both if "raw" in arn or arn.endswith("*")]
+
+
+def test_a_readable_zone_without_datasets_gets_its_database_and_no_table():
+    resources = catalog_resources(["raw", "curated"])
+    assert f"{GLUE}:database/dataops_prod_raw" in resources
+    assert not [arn for arn in resources if arn.startswith(f"{GLUE}:table/dataops_prod_raw")]
+
+
+def test_without_any_declared_table_the_grant_names_the_zones_databases_tables():
+    # A statement for these actions names tables; before any dataset is declared, the tables of
+    # the readable zones' databases, and of no other database.
+    assert catalog_resources(["curated"], {}) == {
+        f"{GLUE}:catalog",
+        f"{GLUE}:database/dataops_prod_curated",
+        f"{GLUE}:table/dataops_prod_curated/*",
+    }
+
+
+def test_a_zone_the_lake_does_not_have_grants_no_database_or_table():
+    # Unreachable from a valid stack (access.read names the lake's zones); still nothing leaks.
+    assert catalog_resources(["gold"], LAKE_DATASETS, lint=False) == {f"{GLUE}:catalog"}

@@ -172,7 +172,8 @@ def test_sandbox_reads_curated_only_and_writes_only_its_scratch(sandbox_plan):
         r.inputs["name"]: json.loads(r.inputs["policy"])
         for r in sandbox_plan.of_type("aws:iam/rolePolicy:RolePolicy")
     }
-    assert set(policies) == {"read-curated", "workspace"}
+    # read-catalog: the curated zone's Glue entries (tests/components/test_data_access.py)
+    assert set(policies) == {"read-curated", "read-catalog", "workspace"}
     writes = [
         res
         for s in policies["read-curated"]["Statement"]
@@ -368,7 +369,7 @@ def test_list_shows_every_sandbox(backend, demo):
     assert [s.stack for s in items] == ["sandbox-busy", "sandbox-new", "sandbox-old"]
     old = items[2]
     assert (old.owner, old.created_at, old.state) == ("alice@example.com", "2026-11-28T18:00:00Z", "ok")
-    assert old.resources == len(sandbox._managed(demo)) == 31  # not the stack, providers or reads
+    assert old.resources == len(sandbox._managed(demo)) == 32  # not the stack, providers or reads
     text = sandbox.render_list(items, AFTER_EXPIRY, as_json=False)
     assert "sandbox-old" in text and "(expired)" in text and "4d0h" in text and "updating" in text
     doc = json.loads(sandbox.render_list(items, AFTER_EXPIRY, as_json=True))
@@ -576,8 +577,8 @@ def cli_backend(backend, monkeypatch) -> MemoryBackend:
         (("destroy", "olt", "--yes"), 1, "sandbox-olt: failed: no such sandbox; fix: check the name"),
         (("destroy", "olt", "--yes", "--missing-ok"), 0, "sandbox-olt: absent: no such sandbox"),
         (("destroy", "olt", "--missing-ok"), 0, "sandbox-olt: absent: no such sandbox"),
-        (("destroy", "new", "--missing-ok"), 0, "sandbox-new: would-destroy: 31 resources"),
-        (("destroy", "new", "--yes"), 0, "sandbox-new: destroyed: 31 resources deleted"),
+        (("destroy", "new", "--missing-ok"), 0, "sandbox-new: would-destroy: 32 resources"),
+        (("destroy", "new", "--yes"), 0, "sandbox-new: destroyed: 32 resources deleted"),
     ],
 )
 def test_cli_destroy_exit_codes(cli_backend, capsys, args, code, line):

@@ -20,6 +20,7 @@ from components.config.base import (
 from components.config.errors import MISSING, Problem, Source
 from components.config.rules.cluster import cluster_rules
 from components.config.rules.dask import dask_rules
+from components.config.rules.datasets import dataset_rules
 from components.config.rules.image import image_rules, local_rules
 from components.config.rules.notebooks import notebook_rules
 from components.config.rules.sandbox import sandbox_rules
@@ -113,7 +114,7 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
                 "a stack cannot consume its own lake",
                 "set lake.role to owner, or name another stack",
             )
-        owner_only = {"zones": lake.zones, "objectLock": lake.object_lock}
+        owner_only = {"zones": lake.zones, "objectLock": lake.object_lock, "datasets": lake.datasets}
         for key, value in owner_only.items():
             if value is not None:
                 add(
@@ -247,6 +248,7 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
             add(
                 f"tags.{key}", value, "AWS allows keys of 128 and values of 256 characters", "shorten the tag"
             )
+    dataset_rules(cfg, add)
     local_rules(cfg, add)
     notebook_rules(cfg, add)
     dask_rules(cfg, add)
