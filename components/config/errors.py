@@ -78,6 +78,8 @@ def _fix_for(err: dict[str, Any], model_fields: list[str]) -> tuple[str, str]:
         return "out of range", f"use a value {bound} {limit}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return "not a whole number", "write a whole number without quotes, e.g. 30"
+    if kind in ("float_type", "float_parsing"):
+        return "not a number", "write a number without quotes, e.g. 2 or 0.5"
     if kind in ("bool_type", "bool_parsing"):
         return "not true or false", "write true or false without quotes"
     if kind in ("string_type",):
@@ -97,7 +99,7 @@ def _fix_for(err: dict[str, Any], model_fields: list[str]) -> tuple[str, str]:
         return "not a mapping", "write it as a YAML mapping of keys to values"
     if kind in ("tuple_type", "list_type"):
         return "not a list", "write it as a YAML list, e.g. [a, b]"
-    return err["msg"], "see the key's description in components/config.py"
+    return err["msg"], "see the key in docs/configuration.md"
 
 
 def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -122,3 +122,8 @@ def test_the_caps_stay_within_the_hub_namespaces_quota(tmp_path):
 def test_no_dask_rule_applies_where_the_gateway_does_not_run(tmp_path):
     found = problems(tmp_path, {"enabled": False, "workerCores": 8, "workerCoresMax": 4})
     assert not found, found
+
+
+def test_text_where_a_number_belongs_gets_a_number_hint(tmp_path):
+    (line,) = problems(tmp_path, {"workerCoresMax": "lots"})[f"{KEY}.workerCoresMax"]
+    assert line.endswith('= "lots": not a number; fix: write a number without quotes, e.g. 2 or 0.5'), line
