@@ -20,6 +20,7 @@ import json
 import math
 import os
 import sys
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 
@@ -84,6 +85,22 @@ def cmd_policy(args: argparse.Namespace) -> int:
     return 1 if mandatory else 0
 
 
+def checked_endpoint(given: str | None) -> str | None:
+    """--endpoint-url, else AWS_ENDPOINT_URL (which boto3 reads itself), refused as one line
+    unless it is an http(s) URL: boto3 raises a bare ValueError on anything else."""
+    name, value = (
+        ("--endpoint-url", given)
+        if given is not None
+        else ("AWS_ENDPOINT_URL", os.environ.get("AWS_ENDPOINT_URL"))
+    )
+    if value is None:
+        return None
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise PlanError([f"{name} {value!r}: not an http(s) URL; fix: e.g. http://127.0.0.1:4566"])
+    return value
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from dataops.verify import VerifyError, run_verify
 
@@ -91,7 +108,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         checks = run_verify(
             args.stack,
             Path(args.outputs) if args.outputs else None,
-            args.endpoint_url,
+            checked_endpoint(args.endpoint_url),
             write_probe=args.probe,
         )
     except VerifyError as exc:
@@ -108,7 +125,11 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
     try:
         results = run_quality(
-            args.root, args.stack, args.dataset, args.endpoint_url, Path(args.data) if args.data else None
+            args.root,
+            args.stack,
+            args.dataset,
+            checked_endpoint(args.endpoint_url),
+            Path(args.data) if args.data else None,
         )
     except QualityError as exc:
         raise PlanError(exc.lines) from None

@@ -284,3 +284,37 @@ def test_ctrl_c_while_forked_workers_plan_is_one_line(send):
         stdout, stderr = process.communicate(timeout=60)
     assert (process.returncode, stderr, stdout) == (130, "error: interrupted\n", "")
     assert session_processes(process.pid) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "environment", "refused"),
+    [
+        ("notaurl", None, "--endpoint-url 'notaurl'"),
+        ("ftp://127.0.0.1:21", None, "--endpoint-url 'ftp://127.0.0.1:21'"),  # a host, not http(s)
+        ("http:///lake", None, "--endpoint-url 'http:///lake'"),  # http(s), no host
+        (None, "127.0.0.1:4566", "AWS_ENDPOINT_URL '127.0.0.1:4566'"),
+        ("http://127.0.0.1:4566", "junk", None),  # the flag wins over the environment
+        ("https://s3.eu-west-1.amazonaws.com", None, None),
+        (None, None, None),
+    ],
+)
+def test_an_endpoint_that_is_not_an_http_url_is_one_line(monkeypatch, given, environment, refused):
+    from dataops.cli import checked_endpoint
+    from dataops.plan import PlanError
+
+    if environment is None:
+        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    else:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", environment)
+    if refused is None:
+        assert checked_endpoint(given) == (given if given is not None else environment)
+        return
+    with pytest.raises(PlanError) as info:
+        checked_endpoint(given)
+    assert info.value.lines == [f"{refused}: not an http(s) URL; fix: e.g. http://127.0.0.1:4566"]
+
+
+@pytest.mark.parametrize("command", ["verify", "quality"])
+def test_verify_and_quality_refuse_a_bad_endpoint_without_a_traceback(command):
+    result = run(command, "--stack", "prod", "--endpoint-url", "notaurl")
+    assert_user_error(result, "--endpoint-url 'notaurl': not an http(s) URL")
