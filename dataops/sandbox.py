@@ -458,7 +458,15 @@ def _own_tags(r: StateResource, stack: str) -> bool:
 def _not_own(r: StateResource, names: Names) -> str | None:
     """Why a bucket, role or key is not the sandbox's: its tags, its names or its ARN (None: it
     is). Both must hold: tags say what the state claims, the name is what would be deleted."""
-    why = [] if _own_tags(r, names.stack) else [f"tagged stack={_tags(r).get('stack')!r}, not {names.stack}"]
+    tags = _tags(r)
+    why = (
+        []
+        if _own_tags(r, names.stack)
+        else [
+            f"tagged stack={tags.get('stack')!r}, environment={tags.get('environment')!r}, "
+            f"not stack={names.stack}, environment=sandbox"
+        ]
+    )
     if r.type == BUCKET:
         misnamed = _misnamed(r, "bucket", names.bucket_ok, names.bucket_shape, names.bucket_arn_ok)
     elif r.type == ROLE:

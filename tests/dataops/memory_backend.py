@@ -2,7 +2,8 @@
 sandbox commands' selection and safety logic is tested against (the Automation API adapter
 itself needs the Pulumi CLI). It behaves like the real thing where the logic depends on it:
 a deployed resource's state records what the cloud made (its physical name and ARN, as the
-offline fake cloud answers), `remove` refuses a stack that still has resources, `destroy`
+offline fake cloud answers), `remove` forgets a stack whatever it still holds (as the real
+adapter's forced removal does; `orphaned` records what it left behind), `destroy`
 deletes only what the stack manages (never read resources), and any operation can be made to
 fail for one stack.
 """
@@ -71,6 +72,8 @@ class MemoryBackend:
         self.destroyed: list[str] = []
         """Every URN a destroy deleted, in order."""
         self.added_during_destroy: list[StateResource] = []
+        self.orphaned: list[StateResource] = []
+        """What `remove` forgot while the stack still managed it (left in the cloud)."""
         self._program = program or (lambda _stack, _config: [])
 
     def add(
@@ -132,15 +135,18 @@ class MemoryBackend:
             self.added_during_destroy = []
 
     def remove(self, stack: str) -> None:
+        # As AutomationBackend.remove does (with force): the stack goes, and whatever it still
+        # manages is forgotten but left in the cloud. The callers must check first; `orphaned`
+        # shows when they did not.
         s = self._op(stack, "remove")
-        if any(
-            r.custom
+        self.orphaned += [
+            r
+            for r in s.resources
+            if r.custom
             and not r.external
             and r.type != "pulumi:pulumi:Stack"
             and not r.type.startswith("pulumi:providers:")
-            for r in s.resources
-        ):
-            raise BackendError(f"stack {stack}: still has resources; destroy them first")
+        ]
         del self.stacks_[stack]
 
 

@@ -314,11 +314,11 @@ def _own_copy(demo, type_, urn, *, tags=OWN, inputs=None, outputs=None):
         (lambda d: _own_copy(d, sandbox.KEY, "urn:x::k", outputs={"arn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab"}),
          "ARN 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab' is not the sandbox's"),
         # The sandbox's name, but tagged as another stack's.
-        (lambda d: _own_copy(d, sandbox.BUCKET, "urn:x::b", tags={"stack": "prod"}), "tagged stack='prod', not sandbox-demo"),
-        (lambda d: _own_copy(d, sandbox.KEY, "urn:x::k", tags={"environment": "dev"}), "tagged stack='sandbox-demo', not sandbox-demo"),
+        (lambda d: _own_copy(d, sandbox.BUCKET, "urn:x::b", tags={"stack": "prod"}), "tagged stack='prod', environment='sandbox', not stack=sandbox-demo, environment=sandbox"),
+        (lambda d: _own_copy(d, sandbox.KEY, "urn:x::k", tags={"environment": "dev"}), "tagged stack='sandbox-demo', environment='dev', not stack=sandbox-demo"),
         # Both wrong: one line saying both.
         (lambda d: _own_copy(d, sandbox.ROLE, "urn:x::r", tags={"stack": "dev"}, inputs={"name": DEV_ROLE}),
-         f"tagged stack='dev', not sandbox-demo; name '{DEV_ROLE}' is not the sandbox's"),
+         f"tagged stack='dev', environment='sandbox', not stack=sandbox-demo, environment=sandbox; name '{DEV_ROLE}' is not the sandbox's"),
         # A pod identity for the sandbox's namespace, but a role of that name under another path.
         (lambda d: replace(_find(d, "aws:eks/podIdentityAssociation:PodIdentityAssociation"), urn="urn:x::pia",
                            inputs={"namespace": "sandbox-demo",
@@ -636,7 +636,9 @@ def test_every_entry_is_checked_even_under_a_repeated_urn(demo):
     reasons = sandbox.check_destroyable(
         "sandbox-demo", [*demo, copy], [r.urn for r in demo if not r.external], SCHEME
     )
-    assert reasons == [f"{bucket.urn}: tagged stack='prod', not sandbox-demo"]
+    assert reasons == [
+        f"{bucket.urn}: tagged stack='prod', environment='prod', not stack=sandbox-demo, environment=sandbox"
+    ]
 
 
 def test_cluster_scoped_kinds_and_secret_values_are_never_the_sandboxes(demo):
