@@ -430,7 +430,11 @@ def test_key_rotation_rule_branches(rotation, refused):
 
 
 def identity_policy(type_: str, effect: str, action: Any, resource: Any) -> Resource:
-    doc = {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": action, "Resource": resource}]}
+    """One statement; a {"NotAction": ...} action or {"NotResource": ...} resource is used as is."""
+    statement = {"Effect": effect}
+    statement |= action if isinstance(action, dict) else {"Action": action}
+    statement |= resource if isinstance(resource, dict) else {"Resource": resource}
+    doc = {"Version": "2012-10-17", "Statement": [statement]}
     return res(type_, {"policy": json.dumps(doc)}, "p")
 
 
@@ -445,6 +449,18 @@ WILDCARD_CASES = [
     ("a data action on its bucket", "Allow", "s3:GetObject", BUCKET_ARN, []),
     ("another service on every resource", "Allow", "ec2:DescribeInstances", "*", []),
     ("a Deny of everything", "Deny", "*", "*", []),
+    # NotAction allows every action it does not list; NotResource every resource but its own
+    ("every action but one", "Allow", {"NotAction": "iam:*"}, BUCKET_ARN, ["instead of NotAction"]),
+    ("a denial by NotAction", "Deny", {"NotAction": "s3:GetObject"}, "*", []),
+    (
+        "a data action on all but one resource",
+        "Allow",
+        "s3:GetObject",
+        {"NotResource": BUCKET_ARN},
+        ["scope data actions"],
+    ),
+    # action names are case-insensitive in IAM
+    ("a data action in capitals on every resource", "Allow", "S3:GetObject", "*", ["scope data actions"]),
 ]
 
 
@@ -470,6 +486,15 @@ DECRYPT_CASES = [
     ("decrypt with the lake key", "Allow", "kms:Decrypt", KEY_ARN, False),
     ("encrypt with every key", "Allow", "kms:Encrypt", "*", False),
     ("a Deny", "Deny", "kms:Decrypt", "*", False),
+    # IAM matches actions case-insensitively and with wildcards
+    ("decrypt in capitals", "Allow", "KMS:Decrypt", "arn:aws:kms:eu-west-1:1:key/*", True),
+    ("decrypt by a pattern", "Allow", "kms:De*", "arn:aws:kms:eu-west-1:1:key/*", True),
+    ("every action", "Allow", "*", "arn:aws:kms:eu-west-1:1:key/*", True),
+    ("a pattern that is not decrypt", "Allow", "kms:Describe*", "*", False),
+    ("every resource of the account", "Allow", "kms:Decrypt", "arn:aws:kms:eu-west-1:1:*", True),
+    ("all keys but one", "Allow", "kms:Decrypt", {"NotResource": KEY_ARN}, True),
+    ("every action but decrypt", "Allow", {"NotAction": ["kms:Decrypt"]}, "*", False),
+    ("every action but encrypt", "Allow", {"NotAction": ["kms:Encrypt"]}, "*", True),
 ]
 
 
