@@ -54,8 +54,9 @@ def _set(config: dict[str, Any], path: str, value: Any) -> None:
         node[last] = value
 
 
-def problems(stack: str, edits: dict[str, Any], name: str | None = None) -> list[str]:
-    """The one-line problems of `stack` with `edits` (dotted keys of the namespace) applied."""
+def problems(stack: str, edits: dict[str, Any], name: str | None = None, offline: bool = True) -> list[str]:
+    """The one-line problems of `stack` with `edits` (dotted keys of the namespace) applied;
+    `offline` as the offline plan validates (a placeholder for a secret not set yet)."""
     decoded, secret_keys = _base(stack)
     config = copy.deepcopy(decoded)
     for path, value in edits.items():
@@ -71,8 +72,8 @@ def problems(stack: str, edits: dict[str, Any], name: str | None = None) -> list
             project=PROJECT,
             stack=stack_name,
             source=Source(f"Pulumi.{stack_name}.yaml", {}),
-            offline=True,
-            secret_keys=secret_keys,
+            offline=offline,
+            secret_keys=(*secret_keys, f"{PROJECT}:oauthClientSecret"),
         )
     except ConfigError as exc:
         return [str(p) for p in exc.problems]
@@ -778,3 +779,17 @@ def test_a_config_rule_reports_the_bad_setting_and_not_the_nearest_good_one(case
     # whatever key it would name (a zone's or a tag's key is part of the row's input)
     kept = [line for line in problems(stack, good, good_name) if message in line]
     assert kept == [], f"{case}: the good setting was refused: {kept}"
+
+
+def test_a_deployment_needs_the_oauth_client_secret():
+    """The offline plan stands in for a secret not set yet; `pulumi up` needs the real one."""
+    line = f"Pulumi.dev.yaml: {PROJECT}:oauthClientSecret = (not set): the OAuth client secret is missing"
+    assert [p for p in problems("dev", {}, offline=False) if p.startswith(line)] != []
+    assert problems("dev", {"oauthClientSecret": "s3cr3t"}, offline=False) == []
+    assert problems("dev", {}, offline=True) == []
+
+
+def test_a_missing_idp_endpoint_is_shown_as_not_set():
+    oauth = HTTPS | {"userdataUrl": None}
+    lines = problems("dev", {"notebooks.authenticator": "generic-oauth", "notebooks.oauth": oauth})
+    assert reported(lines, "notebooks.oauth.userdataUrl", "(not set): the IdP endpoint must be an https URL")
