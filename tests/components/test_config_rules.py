@@ -595,6 +595,14 @@ RULES: dict[str, Row] = {
         "notebooks.homeSize",
         "not a storage size",
     ),
+    # an existing section without its context is no more a way in than no section
+    "an existing cluster needs a way in": Row(
+        "dev",
+        {"cluster": {"mode": "existing", "existing": {}}},
+        {"cluster": {"mode": "existing", "existing": {"context": "c"}}},
+        "cluster.existing",
+        "needs a way in",
+    ),
     "a hosted zone needs the platform's load balancer controller": Row(
         "dev",
         {"cluster": {"mode": "existing", "existing": {"context": "c"}}},
