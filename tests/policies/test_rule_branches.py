@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dataops.policy import Options, Resource
-from policies.rules import IDENTITY_POLICIES, MANDATORY_TAGS, RULES, UNKNOWN, Rule, run
+from policies.rules import IDENTITY_POLICIES, MANDATORY_TAGS, RULES, UNKNOWN, Rule, UnknownValueError, run
 
 BY_NAME = {r.name: r for r in RULES}
 UNKNOWN_VALUE = sorted(UNKNOWN)[0]
@@ -177,7 +177,7 @@ def test_a_rule_that_meets_an_unknown_value_reports_nothing_it_found_before():
 
 
 def test_a_rule_raising_pulumi_policys_unknown_value_error_is_silent_too():
-    from pulumi_policy.proxy import UnknownValueError
+    """pulumi-policy raises its own error when a rule reads an unknown property of a resource."""
 
     def validate(resources: list[Any], report: Any) -> None:
         report("found first.", None)
