@@ -814,3 +814,16 @@ def test_sandbox_expiry_tag_branches(environment, drop, refused):
     assert found == (
         [f"b: a sandbox resource needs the tags {drop}, so it can be reaped."] if refused else []
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "judged"),
+    [
+        # the controller's configuration sets no backend: it is not the gateway's limits
+        ("c.KubeController.completed_cluster_max_age = 86400\n", False),
+        ("c.DaskGateway.backend_class = 'dask_gateway_server.backends.kubernetes.KubeBackend'\n", True),
+    ],
+)
+def test_the_dask_rule_judges_the_api_servers_config_map_only(code, judged):
+    config = res("kubernetes:core/v1:ConfigMap", {"data": {"dask_gateway_config.py": code}}, "dask-config")
+    assert bool(messages("dask-gateway-limits", [config])) is judged
