@@ -827,3 +827,27 @@ def test_sandbox_expiry_tag_branches(environment, drop, refused):
 def test_the_dask_rule_judges_the_api_servers_config_map_only(code, judged):
     config = res("kubernetes:core/v1:ConfigMap", {"data": {"dask_gateway_config.py": code}}, "dask-config")
     assert bool(messages("dask-gateway-limits", [config])) is judged
+
+
+LIMITS = (
+    "MAX_CLUSTERS_PER_USER = 2\n"
+    "c.DaskGateway.backend_class = limit_clusters_per_user(KubeBackend)\n"
+    "c.ClusterConfig.cluster_max_cores = 8\n"
+    "c.ClusterConfig.cluster_max_memory = 34359738368\n"
+    "c.ClusterConfig.idle_timeout = 1800\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [
+        (LIMITS, False),  # the chart takes extraConfig as one string too
+        ({"b-limits": LIMITS.split("\n", 1)[1], "a-cap": LIMITS.split("\n", 1)[0]}, False),
+        (LIMITS.replace("c.ClusterConfig.idle_timeout = 1800\n", ""), True),
+        (None, True),
+    ],
+)
+def test_the_dask_rule_reads_the_charts_extra_config_as_text_or_blocks(extra, refused):
+    values = {"gateway": {"extraConfig": extra}} if extra is not None else {}
+    chart = res("kubernetes:helm.sh/v4:Chart", {"chart": "dask-gateway", "values": values}, "dask-chart")
+    assert bool(messages("dask-gateway-limits", [chart])) is refused
