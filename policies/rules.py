@@ -20,6 +20,7 @@ latest/userguide/fsbp-standard.html), CIS Amazon EKS Benchmark v1.5, Checkov pol
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -259,29 +260,47 @@ IDENTITY_POLICIES = (
 DATA_SERVICES = ("s3:", "kms:", "glue:")
 
 
+def _allows(s: dict[str, Any], action: str) -> bool:
+    """Whether a statement allows `action`: IAM matches action names case-insensitively, with `*`
+    and `?` wildcards, and a NotAction allows every action it does not list."""
+    if s.get("Effect") != "Allow":
+        return False
+    listed = "NotAction" if "NotAction" in s else "Action"
+    matched = any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in as_list(s.get(listed, [])))
+    return matched != (listed == "NotAction")
+
+
+def _every_key(s: dict[str, Any]) -> bool:
+    """Whether a statement applies to every KMS key: `*`, `...:key/*`, an ARN whose resource
+    part is `*`, or a NotResource (every resource but those listed)."""
+    if "NotResource" in s:
+        return True
+    targets = [str(t) for t in as_list(s.get("Resource", []))]
+    return any(t == "*" or t.endswith(":key/*") or t.split(":")[-1] == "*" for t in targets)
+
+
 def iam_no_wildcards_validator(resources: list[Any], report: Report) -> None:
     for r in of_type(resources, *IDENTITY_POLICIES):
         for s in document(r).get("Statement", []):
             if s.get("Effect") != "Allow":
                 continue
+            if "NotAction" in s:  # allows every action but those listed
+                report(f"{r.name}: list the actions needed instead of NotAction {s['NotAction']}.", r.urn)
+                continue
             actions = [str(a) for a in as_list(s.get("Action", []))]
             targets = [str(t) for t in as_list(s.get("Resource", []))]
             if any(a == "*" or a.endswith(":*") for a in actions):
                 report(f"{r.name}: list the actions needed instead of {actions}.", r.urn)
-            elif "*" in targets and any(a.startswith(DATA_SERVICES) for a in actions):
+            elif ("*" in targets or "NotResource" in s) and any(
+                a.lower().startswith(DATA_SERVICES) for a in actions
+            ):
                 report(f"{r.name}: scope data actions to bucket, prefix and key ARNs instead of '*'.", r.urn)
 
 
 def iam_no_decrypt_all_keys_validator(resources: list[Any], report: Report) -> None:
     for r in of_type(resources, *IDENTITY_POLICIES):
         for s in document(r).get("Statement", []):
-            actions = [str(a) for a in as_list(s.get("Action", []))]
-            targets = [str(t) for t in as_list(s.get("Resource", []))]
-            if (
-                s.get("Effect") == "Allow"
-                and any(a in ("kms:Decrypt", "kms:*") for a in actions)
-                and any(t == "*" or t.endswith(":key/*") for t in targets)
-            ):
+            if _allows(s, "kms:Decrypt") and _every_key(s):
                 report(f"{r.name}: allow kms:Decrypt on the lake key's ARN only, not on every key.", r.urn)
 
 
