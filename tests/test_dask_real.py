@@ -400,7 +400,9 @@ def test_on_the_hub_the_helper_gets_a_gateway_cluster(gateway, lake):
             assert sales_by_region(client, lake) == EXPECTED
             with gateway.connect("carol") as carol:
                 assert carol.get_cluster(name).options == {"worker_cores": 1.0, "worker_memory_gib": 1.0}
-            # The platform's idle timeout reached the scheduler.
+            # The platform's idle timeout reached the scheduler (found by its command line and
+            # working directory, which a loaded machine may report late).
+            wait_until(30, lambda: len(scheduler_arguments(gateway)) == 1, "one scheduler process")
             (arguments,) = scheduler_arguments(gateway)
             timeout = arguments[arguments.index("--dg-idle-timeout") + 1]
             assert float(timeout) == DASK.idle_timeout_minutes * 60
