@@ -42,7 +42,7 @@ from components.dask_network import (
     RELEASE,
     network_policies,
 )
-from components.pod_security import RESTRICTED_CONTAINER
+from components.pod_security import NOTEBOOK_POD, RESTRICTED_CONTAINER
 from components.workload_identity import SERVICE_ACCOUNT
 
 TYPE = "dataops:index:DaskGateway"
@@ -56,8 +56,6 @@ PREFIX = f"/services/{SERVICE}"  # the hub's proxy routes this path to traefik (
 # The chart's server images run as the user `dask` by name (uid 1000), which the kubelet cannot
 # check against runAsNonRoot: the uid is given (dask-gateway-server/Dockerfile, `useradd --uid 1000`).
 GATEWAY_UID = 1000
-# The notebook image's user (docker-stacks: jovyan, NB_UID 1000, NB_GID 100).
-NOTEBOOK_UID, NOTEBOOK_GID = 1000, 100
 
 
 @dataclass
@@ -237,13 +235,7 @@ def gateway_values(args: DaskGatewayArgs, *, image_ref: str, environment: dict[s
         "serviceAccountName": SERVICE_ACCOUNT,
         # The pod credentials come through the service account's projected token.
         "automountServiceAccountToken": True,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": NOTEBOOK_UID,
-            "runAsGroup": NOTEBOOK_GID,
-            "fsGroup": NOTEBOOK_GID,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": copy.deepcopy(NOTEBOOK_POD),
     }
     if args.dedicated_nodes:
         pod["nodeSelector"] = {POOL_LABEL: "notebooks"}

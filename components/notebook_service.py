@@ -22,7 +22,7 @@ from components.config import NotebooksConfig, StackConfig
 from components.container_image import chart_image
 from components.dask_gateway import hub_values as gateway_hub_values
 from components.notebook_endpoint import NotebookEndpoint, NotebookEndpointArgs
-from components.pod_security import RESTRICTED_CONTAINER
+from components.pod_security import NOTEBOOK_GID, RESTRICTED_CONTAINER
 from components.workload_identity import SERVICE_ACCOUNT
 
 TYPE = "dataops:index:NotebookService"
@@ -210,7 +210,7 @@ def hub_values(args: NotebookServiceArgs, *, image_ref: str, lake_env: dict[str,
             "container_security_context": RESTRICTED_CONTAINER,
             "pod_security_context": {
                 "runAsNonRoot": True,
-                "fsGroup": 100,
+                "fsGroup": NOTEBOOK_GID,
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
         },

@@ -13,6 +13,17 @@ RESTRICTED_CONTAINER = {
     "runAsNonRoot": True,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+# The notebook image's user (docker-stacks: jovyan, NB_UID 1000, NB_GID 100; images/notebook/Dockerfile).
+NOTEBOOK_UID, NOTEBOOK_GID = 1000, 100
+# The pod securityContext of every pod the platform runs the notebook image in itself (a sandbox's
+# server, Dask schedulers and workers): `restricted`, as that user, its files in its group.
+NOTEBOOK_POD = {
+    "runAsNonRoot": True,
+    "runAsUser": NOTEBOOK_UID,
+    "runAsGroup": NOTEBOOK_GID,
+    "fsGroup": NOTEBOOK_GID,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 
 
 def namespace_labels(level: str) -> dict[str, str]:

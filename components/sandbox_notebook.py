@@ -8,6 +8,7 @@ the namespace's default-deny network policies apply to it like to any team pod.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import pulumi
@@ -17,13 +18,12 @@ import pulumi_random as random
 from components.cluster.node_pools import POOL_LABEL
 from components.cluster.node_pools import USER_TAINT as NOTEBOOK_NODE_TAINT
 from components.config import StackConfig
+from components.pod_security import NOTEBOOK_POD
 from components.team_namespace import NOTEBOOK_PORT
 from components.workload_identity import SERVICE_ACCOUNT
 
 TYPE = "dataops:index:SandboxNotebook"
 APP = {"app.kubernetes.io/name": "sandbox-notebook"}
-NOTEBOOK_UID = 1000  # the image's notebook user (images/notebook/Dockerfile)
-NOTEBOOK_GID = 100
 
 
 @dataclass
@@ -103,13 +103,7 @@ class SandboxNotebook(pulumi.ComponentResource):
                             }
                         ],
                         # Pod Security `restricted`, which the namespace enforces.
-                        "securityContext": {
-                            "runAsNonRoot": True,
-                            "runAsUser": NOTEBOOK_UID,
-                            "runAsGroup": NOTEBOOK_GID,
-                            "fsGroup": NOTEBOOK_GID,
-                            "seccompProfile": {"type": "RuntimeDefault"},
-                        },
+                        "securityContext": copy.deepcopy(NOTEBOOK_POD),
                         "containers": [
                             {
                                 "name": "notebook",
