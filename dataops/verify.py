@@ -589,23 +589,21 @@ def _remove(s3: Any, bucket: str, key: str, put: dict[str, Any]) -> None:
         s3.delete_object(Bucket=bucket, Key=key, **version)
 
 
-def s3_client(region: str, endpoint_url: str | None) -> Any:
+def _client(service: str, region: str, endpoint_url: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
     # Short timeouts and few retries: an unreachable endpoint is reported in seconds, not minutes.
     config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
-    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def s3_client(region: str, endpoint_url: str | None) -> Any:
+    return _client("s3", region, endpoint_url)
 
 
 def glue_catalog(region: str, endpoint_url: str | None) -> verify_catalog.Catalog:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
-    return verify_catalog.GlueCatalog(
-        boto3.client("glue", region_name=region, endpoint_url=endpoint_url, config=config)
-    )
+    return verify_catalog.GlueCatalog(_client("glue", region, endpoint_url))
 
 
 def run_verify(
