@@ -49,11 +49,11 @@ from pyarrow import fs as arrow_fs
 from components.config import DaskConfig
 from components.dask_gateway import limits_config
 from dataops.plan import build_plan
-from tests.dataops.test_verify import free_port
+from tests.dataops.test_verify import free_port, moto_server
 from tests.images.helper import load_dataops_notebook
 
 notebook = load_dataops_notebook()
-BIN = Path(sys.executable).parent  # the venv's: moto_server, dask-gateway-server, dask-scheduler
+BIN = Path(sys.executable).parent  # the venv's: dask-gateway-server, dask-scheduler
 KEY, SECRET = "testing", "testing"  # moto accepts any
 ZONE = "curated"
 REGIONS = ("north", "south", "east", "west")
@@ -114,16 +114,9 @@ class Lake:
 
 @pytest.fixture(scope="module")
 def lake() -> Iterator[Lake]:
-    """moto_server as tests/dataops/test_verify.py starts it, but plain HTTP like the local
+    """A moto server as tests/dataops/test_verify.py starts it, but plain HTTP like the local
     stack's endpoint (components/local_endpoint.py), with the local stack's lake buckets."""
-    port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until(30, lambda: _answers(f"http://127.0.0.1:{port}/moto-api/"), "moto_server")
+    with moto_server() as port:
         outputs = build_plan("local").outputs["lake"]
         s3 = boto3.client(
             "s3",
@@ -140,9 +133,6 @@ def lake() -> Iterator[Lake]:
         lake = Lake(f"127.0.0.1:{port}", outputs["region"], outputs["zones"][ZONE]["bucket"])
         _write_sales(lake)
         yield lake
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _answers(url: str) -> bool:

@@ -5,12 +5,14 @@ line naming it; malformed outputs give one error line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -70,37 +72,35 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    cert, key = self_signed(tmp_path_factory.mktemp("tls"))
+@contextlib.contextmanager
+def moto_server(*tls: str) -> Iterator[int]:
+    """A real moto server on 127.0.0.1 (HTTPS with `-c CERT -k KEY` as `tls`), stopped after; its port."""
     port = free_port()
     server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "moto_server"),
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-c",
-            str(cert),
-            "-k",
-            str(key),
-        ],
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port), *tls],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail("moto server did not start")
-    yield f"https://127.0.0.1:{port}", str(cert)
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("moto server did not start")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory):
+    cert, key = self_signed(tmp_path_factory.mktemp("tls"))
+    with moto_server("-c", str(cert), "-k", str(key)) as port:
+        yield f"https://127.0.0.1:{port}", str(cert)
 
 
 @pytest.fixture
