@@ -106,11 +106,12 @@ def document(r: Any, key: str = "policy") -> dict[str, Any]:
     text = prop(r, key)
     if isinstance(text, dict):
         return text
-    return json.loads(text) if text else {"Statement": []}
+    return json.loads(text) if text else {}
 
 
 def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+    """A policy element as a list: IAM takes one value or a list; absent is none."""
+    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def environment(resources: list[Any]) -> str | None:
@@ -266,7 +267,7 @@ def _allows(s: dict[str, Any], action: str) -> bool:
     if s.get("Effect") != "Allow":
         return False
     listed = "NotAction" if "NotAction" in s else "Action"
-    matched = any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in as_list(s.get(listed, [])))
+    matched = any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in as_list(s.get(listed)))
     return matched != (listed == "NotAction")
 
 
@@ -275,8 +276,8 @@ def _every_key(s: dict[str, Any]) -> bool:
     part is `*`, or a NotResource (every resource but those listed)."""
     if "NotResource" in s:
         return True
-    targets = [str(t) for t in as_list(s.get("Resource", []))]
-    return any(t == "*" or t.endswith(":key/*") or t.split(":")[-1] == "*" for t in targets)
+    targets = [str(t) for t in as_list(s.get("Resource"))]
+    return any(t.endswith(":key/*") or t.split(":")[-1] == "*" for t in targets)  # `*` included
 
 
 def iam_no_wildcards_validator(resources: list[Any], report: Report) -> None:
@@ -287,8 +288,8 @@ def iam_no_wildcards_validator(resources: list[Any], report: Report) -> None:
             if "NotAction" in s:  # allows every action but those listed
                 report(f"{r.name}: list the actions needed instead of NotAction {s['NotAction']}.", r.urn)
                 continue
-            actions = [str(a) for a in as_list(s.get("Action", []))]
-            targets = [str(t) for t in as_list(s.get("Resource", []))]
+            actions = [str(a) for a in as_list(s.get("Action"))]
+            targets = [str(t) for t in as_list(s.get("Resource"))]
             if any(a == "*" or a.endswith(":*") for a in actions):
                 report(f"{r.name}: list the actions needed instead of {actions}.", r.urn)
             elif ("*" in targets or "NotResource" in s) and any(
@@ -319,13 +320,13 @@ def pod_identity_trust_scoped_validator(resources: list[Any], report: Report) ->
     for role in of_type(resources, "aws:iam/role:Role"):
         for s in document(role, "assumeRolePolicy").get("Statement", []):
             services = (
-                as_list((s.get("Principal") or {}).get("Service", []))
+                as_list((s.get("Principal") or {}).get("Service"))
                 if isinstance(s.get("Principal"), dict)
                 else []
             )
             if s.get("Effect") != "Allow" or "pods.eks.amazonaws.com" not in services:
                 continue
-            actions = {str(a) for a in as_list(s.get("Action", []))}
+            actions = {str(a) for a in as_list(s.get("Action"))}
             if "sts:TagSession" not in actions:
                 report(
                     f"{role.name}: allow sts:TagSession so EKS can set the session tags it is scoped by.",
@@ -362,8 +363,8 @@ def ecr_repository_validator(resources: list[Any], report: Report) -> None:
 def eks_private_endpoint_validator(resources: list[Any], report: Report) -> None:
     prod = environment(resources) == "prod"
     for cluster in of_type(resources, "aws:eks/cluster:Cluster"):
-        public = prop(cluster, "vpcConfig", "endpointPublicAccess", default=True)
-        cidrs = prop(cluster, "vpcConfig", "publicAccessCidrs", default=None) or ["0.0.0.0/0"]
+        public = prop(cluster, "vpcConfig", "endpointPublicAccess")  # unset is public, EKS's default
+        cidrs = prop(cluster, "vpcConfig", "publicAccessCidrs") or ["0.0.0.0/0"]
         if prop(cluster, "vpcConfig", "endpointPrivateAccess") is not True:
             report(f"{cluster.name}: turn on the private API endpoint.", cluster.urn)
         if prod and public is not False:
@@ -383,9 +384,9 @@ def eks_api_reachable_validator(resources: list[Any], report: Report) -> None:
     interfaces: without a 443 rule into one of them nothing can deploy to the cluster."""
     rules = of_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     for cluster in of_type(resources, "aws:eks/cluster:Cluster"):
-        if prop(cluster, "vpcConfig", "endpointPublicAccess", default=True) is not False:
+        if prop(cluster, "vpcConfig", "endpointPublicAccess") is not False:  # unset is public
             continue
-        groups = set(prop(cluster, "vpcConfig", "securityGroupIds", default=None) or [])
+        groups = set(prop(cluster, "vpcConfig", "securityGroupIds") or [])
         if not any(
             prop(r, "securityGroupId") in groups
             and (
@@ -406,7 +407,7 @@ def eks_api_reachable_validator(resources: list[Any], report: Report) -> None:
 
 def eks_secrets_encryption_validator(resources: list[Any], report: Report) -> None:
     for cluster in of_type(resources, "aws:eks/cluster:Cluster"):
-        config = prop(cluster, "encryptionConfig", default={}) or {}
+        config = prop(cluster, "encryptionConfig") or {}
         if "secrets" not in (config.get("resources") or []) or not config.get("provider", {}).get("keyArn"):
             report(
                 f"{cluster.name}: encrypt Kubernetes secrets with a customer-managed KMS key.", cluster.urn
@@ -417,7 +418,7 @@ def eks_control_plane_logs_validator(resources: list[Any], report: Report) -> No
     wanted = {"api", "audit", "authenticator", "controllerManager", "scheduler"}
     prod = environment(resources) == "prod"
     for cluster in of_type(resources, "aws:eks/cluster:Cluster"):
-        enabled = set(prop(cluster, "enabledClusterLogTypes", default=[]) or [])
+        enabled = set(prop(cluster, "enabledClusterLogTypes") or [])
         if "audit" not in enabled or (prod and not wanted <= enabled):
             report(
                 f"{cluster.name}: enable control-plane logs ({'all types' if prod else 'at least audit'}).",
@@ -427,7 +428,7 @@ def eks_control_plane_logs_validator(resources: list[Any], report: Report) -> No
 
 def imdsv2_hop_limit_validator(resources: list[Any], report: Report) -> None:
     for template in of_type(resources, "aws:ec2/launchTemplate:LaunchTemplate"):
-        options = prop(template, "metadataOptions", default={}) or {}
+        options = prop(template, "metadataOptions") or {}
         if options.get("httpTokens") != "required" or options.get("httpPutResponseHopLimit") != 1:
             report(f"{template.name}: require IMDSv2 (httpTokens: required) with hop limit 1.", template.urn)
 
@@ -448,7 +449,7 @@ PRIVILEGED_NAMESPACES = {"tigera-operator": "Calico's operator needs hostNetwork
 
 def k8s_pod_security_validator(resources: list[Any], report: Report) -> None:
     for ns in of_type(resources, NAMESPACE):
-        labels = prop(ns, "metadata", "labels", default={}) or {}
+        labels = prop(ns, "metadata", "labels") or {}
         name = prop(ns, "metadata", "name")
         if name in PRIVILEGED_NAMESPACES:
             continue
@@ -461,8 +462,9 @@ def hub_not_open_to_the_internet_validator(resources: list[Any], report: Report)
     if environment(resources) != "prod":
         return
     for ingress in of_type(resources, "kubernetes:networking.k8s.io/v1:Ingress"):
-        annotations = prop(ingress, "metadata", "annotations", default={}) or {}
-        if annotations.get("alb.ingress.kubernetes.io/scheme", "internal") != "internet-facing":
+        annotations = prop(ingress, "metadata", "annotations") or {}
+        # unset is internal, the load balancer controller's default
+        if annotations.get("alb.ingress.kubernetes.io/scheme") != "internet-facing":
             continue
         cidrs = [
             c.strip() for c in str(annotations.get("alb.ingress.kubernetes.io/inbound-cidrs", "")).split(",")
@@ -498,7 +500,7 @@ def k8s_namespace_isolation_validator(resources: list[Any], report: Report) -> N
 
 def notebook_image_by_digest_validator(resources: list[Any], report: Report) -> None:
     for release in of_type(resources, "kubernetes:helm.sh/v3:Release"):
-        image = prop(release, "values", "singleuser", "image", default=None)
+        image = prop(release, "values", "singleuser", "image")
         if image is None:
             continue
         name, tag = str(image.get("name", "")), str(image.get("tag", ""))
@@ -533,12 +535,12 @@ def dask_gateway_configs(resources: list[Any]) -> list[tuple[Any, str]]:
     out = []
     for chart in of_type(resources, "kubernetes:helm.sh/v4:Chart"):
         if prop(chart, "chart") == "dask-gateway":
-            extra = known(prop(chart, "values", "gateway", "extraConfig", default=None))
+            extra = known(prop(chart, "values", "gateway", "extraConfig"))
             # the chart runs a mapping's blocks in the order of their keys
             blocks = [str(extra[k]) for k in sorted(extra)] if isinstance(extra, dict) else [str(extra or "")]
             out.append((chart, "\n".join(blocks)))
     for config in of_type(resources, "kubernetes:core/v1:ConfigMap"):
-        code = known(prop(config, "data", "dask_gateway_config.py", default=None))
+        code = known(prop(config, "data", "dask_gateway_config.py"))
         # the API server's configuration (the controller's sets no backend)
         if isinstance(code, str) and "c.DaskGateway.backend_class" in code:
             out.append((config, code))
@@ -559,16 +561,19 @@ def dask_gateway_limits_validator(resources: list[Any], report: Report) -> None:
             )
 
 
+# A top-level assignment's (first) target: `name =` or `a.b.c =`, however spaced, not `==`.
+ASSIGNMENT = re.compile(r"^([A-Za-z_][\w.]*)\s*=(?!=)")
+
+
 def _last_assignments(code: str) -> str:
     """The code with only the last top-level assignment to each name kept."""
     seen: set[str] = set()
     kept = []
     for line in reversed(code.splitlines()):
-        target = line.split(" = ", 1)[0] if " = " in line and not line.startswith((" ", "#")) else None
-        if target is not None:
-            if target in seen:
+        if target := ASSIGNMENT.match(line):
+            if target[1] in seen:
                 continue
-            seen.add(target)
+            seen.add(target[1])
         kept.append(line)
     return "\n".join(reversed(kept))
 
@@ -610,7 +615,7 @@ TAGGABLE = (
 
 def mandatory_tags_validator(resources: list[Any], report: Report) -> None:
     for r in of_type(resources, *TAGGABLE):
-        tags = prop(r, "tags", default={}) or {}
+        tags = prop(r, "tags") or {}
         missing = [t for t in MANDATORY_TAGS if not tags.get(t)]
         if missing:
             report(f"{r.name}: add the tags {', '.join(missing)}.", r.urn)
@@ -624,7 +629,7 @@ def sandbox_expiry_validator(resources: list[Any], report: Report) -> None:
     if environment(resources) != "sandbox":
         return
     for r in of_type(resources, *TAGGABLE):
-        tags = prop(r, "tags", default={}) or {}
+        tags = prop(r, "tags") or {}
         missing = [t for t in SANDBOX_TAGS if not tags.get(t)]
         if missing:
             report(

@@ -35,7 +35,17 @@ def env(environment: str) -> Resource:
 
 
 def messages(rule: str, resources: list[Resource]) -> list[str]:
-    return [message for _, message, _ in run([BY_NAME[rule]], resources)]
+    """The rule's messages. Each finding is reported on one of `resources` and its message begins
+    with that resource's name (a namespace's, its Kubernetes name): the one a user has to fix."""
+    by_urn = {r.urn: r for r in resources}
+    found = []
+    for _, message, urn in run([BY_NAME[rule]], resources):
+        assert urn in by_urn, (message, urn)
+        subject = by_urn[urn]
+        names = (f"{subject.name}: ", f"namespace {(subject.props.get('metadata') or {}).get('name')}: ")
+        assert message.startswith(names), (message, subject.name)
+        found.append(message)
+    return found
 
 
 def check(rule: str, resources: list[Resource], expected: list[str]) -> None:
@@ -53,6 +63,9 @@ def setting(kind: str, bucket: str, **props: Any) -> Resource:
     return res(f"aws:s3/{kind[0].lower()}{kind[1:]}:{kind}", {"bucket": bucket, **props}, f"{bucket}-{kind}")
 
 
+DROP = object()  # a change that leaves the element out
+
+
 def deny_insecure(**changes: Any) -> dict[str, Any]:
     statement = {
         "Effect": "Deny",
@@ -61,7 +74,7 @@ def deny_insecure(**changes: Any) -> dict[str, Any]:
         "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     } | changes
-    return {"Version": "2012-10-17", "Statement": [statement]}
+    return {"Version": "2012-10-17", "Statement": [{k: v for k, v in statement.items() if v is not DROP}]}
 
 
 def bucket(name: str = "b", tags: dict[str, str] | None = None, **drop_or_change: Any) -> list[Resource]:
@@ -342,6 +355,31 @@ S3_CASES: list[tuple[str, str, list[Resource], list[str]]] = [
         bucket(BucketOwnershipControls={"rule": {"objectOwnership": "ObjectWriter"}}),
         ["BucketOwnerEnforced"],
     ),
+    (
+        "s3-kms-encryption",
+        "an encryption setting without rules",
+        bucket(BucketServerSideEncryptionConfiguration={}),
+        ["customer-managed key"],
+    ),
+    (
+        "s3-kms-encryption",
+        "a log bucket, then a data bucket on SSE-S3",
+        bucket("logs", BucketServerSideEncryptionConfiguration=sse("AES256"), BucketLogging=None)
+        + bucket(BucketServerSideEncryptionConfiguration=sse("AES256")),
+        ["customer-managed key"],
+    ),
+    (
+        "s3-deny-insecure-transport",
+        "a policy without statements",
+        bucket(BucketPolicy={"policy": json.dumps({"Version": "2012-10-17"})}),
+        ["aws:SecureTransport"],
+    ),
+    (
+        "s3-deny-insecure-transport",
+        "a denial with no condition at all",
+        bucket(BucketPolicy={"policy": json.dumps(deny_insecure(Condition=DROP))}),
+        ["aws:SecureTransport"],
+    ),
     ("s3-versioning", "no versioning", bucket(BucketVersioning=None), ["enable versioning"]),
     (
         "s3-versioning",
@@ -351,6 +389,12 @@ S3_CASES: list[tuple[str, str, list[Resource], list[str]]] = [
     ),
     ("s3-access-logging", "no logging", bucket(BucketLogging=None), ["access logs"]),
     ("s3-access-logging", "the log target itself", bucket("logs", BucketLogging=None) + bucket(), []),
+    (
+        "s3-access-logging",
+        "a log bucket, then a bucket that does not log",
+        bucket("l2", {"purpose": "access-logs"}, BucketLogging=None) + bucket(BucketLogging=None),
+        ["access logs"],
+    ),
     (
         "s3-access-logging",
         "a tagged log bucket",
@@ -367,6 +411,12 @@ S3_CASES: list[tuple[str, str, list[Resource], list[str]]] = [
         "s3-lifecycle-abort-multipart",
         "rules without the abort",
         bucket(BucketLifecycleConfiguration={"rules": [{"id": "expire", "expiration": {"days": 30}}]}),
+        ["incomplete multipart"],
+    ),
+    (
+        "s3-lifecycle-abort-multipart",
+        "a lifecycle setting without rules",
+        bucket(BucketLifecycleConfiguration={}),
         ["incomplete multipart"],
     ),
     (
@@ -426,7 +476,8 @@ def test_object_lock_rule_branches(environment, zone, enabled, config, refused):
 @pytest.mark.parametrize(("rotation", "refused"), [(True, False), (False, True), (None, True)])
 def test_key_rotation_rule_branches(rotation, refused):
     props = {} if rotation is None else {"enableKeyRotation": rotation}
-    assert bool(messages("kms-key-rotation", [res("aws:kms/key:Key", props, "k")])) is refused
+    expected = ["k: enable automatic key rotation (enableKeyRotation: true)."] if refused else []
+    assert messages("kms-key-rotation", [res("aws:kms/key:Key", props, "k")]) == expected
 
 
 def identity_policy(type_: str, effect: str, action: Any, resource: Any) -> Resource:
@@ -506,6 +557,162 @@ DECRYPT_CASES = [
 def test_decrypt_rule_branches_for_every_kind_of_identity_policy(type_, effect, action, resource, refused):
     expected = ["p: allow kms:Decrypt on the lake key's ARN only, not on every key."] if refused else []
     assert messages("iam-no-decrypt-all-keys", [identity_policy(type_, effect, action, resource)]) == expected
+
+
+# EKS Pod Identity's trust: the pods service, allowed to tag the session, scoped by the session
+# tags it sets to one cluster (by ARN), namespace and service account, with exact values.
+POD_TRUST = {
+    "Effect": "Allow",
+    "Principal": {"Service": "pods.eks.amazonaws.com"},
+    "Action": ["sts:AssumeRole", "sts:TagSession"],
+    "Condition": {
+        "StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:111122223333:cluster/c",
+            "aws:RequestTag/kubernetes-namespace": ["team"],
+            "aws:RequestTag/kubernetes-service-account": ["data-access"],
+        }
+    },
+}
+TAG_SESSION = "r: allow sts:TagSession so EKS can set the session tags it is scoped by."
+
+
+def scope(what: str, key: str) -> str:
+    return f"r: scope the Pod Identity trust to its {what} with StringEquals on aws:RequestTag/{key} (exact values)."
+
+
+CLUSTER, NAMESPACE_, ACCOUNT = (
+    scope("cluster", "eks-cluster-arn"),
+    scope("namespace", "kubernetes-namespace"),
+    scope("service account", "kubernetes-service-account"),
+)
+
+
+def trust(*statements: dict[str, Any], name: str = "r") -> Resource:
+    doc = {"Version": "2012-10-17", "Statement": list(statements)}
+    return res("aws:iam/role:Role", {"assumeRolePolicy": json.dumps(doc)}, name)
+
+
+NULL = "null"  # JSON's null, as a value written into a condition
+
+
+def pod_trust(**changes: Any) -> dict[str, Any]:
+    """POD_TRUST with top-level keys replaced (None drops one) and `equals` merged into its
+    StringEquals (None drops a key)."""
+    equals = changes.pop("equals", {})
+    statement = json.loads(json.dumps(POD_TRUST | changes))  # a deep copy: POD_TRUST stays as is
+    for key, value in equals.items():
+        statement["Condition"]["StringEquals"].pop(key, None)
+        if value is not None:
+            statement["Condition"]["StringEquals"][key] = None if value == NULL else value
+    return {k: v for k, v in statement.items() if v is not None}
+
+
+CLUSTER_ARN = "aws:RequestTag/eks-cluster-arn"
+EC2_TRUST = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+
+TRUST_CASES = [
+    ("scoped", [pod_trust()], []),
+    ("no TagSession", [pod_trust(Action="sts:AssumeRole")], [TAG_SESSION]),
+    ("no condition", [pod_trust(Condition=None)], [CLUSTER, NAMESPACE_, ACCOUNT]),
+    (
+        "scoped by cluster name, which repeats across regions and accounts",
+        [pod_trust(equals={CLUSTER_ARN: None, "aws:RequestTag/eks-cluster-name": "c"})],
+        [CLUSTER],
+    ),
+    (
+        "the cluster ARN under ArnEquals",
+        [
+            pod_trust(
+                equals={CLUSTER_ARN: None},
+                Condition=POD_TRUST["Condition"]
+                | {"ArnEquals": {CLUSTER_ARN: "arn:aws:eks:eu-west-1:111122223333:cluster/c"}},
+            )
+        ],
+        [],
+    ),
+    (
+        "the older SourceArn form",
+        [
+            pod_trust(
+                Condition={
+                    "StringEquals": {"aws:SourceAccount": "111122223333"},
+                    "ArnEquals": {"aws:SourceArn": "arn:aws:eks:eu-west-1:111122223333:cluster/c"},
+                }
+            )
+        ],
+        [CLUSTER, NAMESPACE_, ACCOUNT],
+    ),
+    (
+        "a * in the namespace",
+        [pod_trust(equals={"aws:RequestTag/kubernetes-namespace": ["team-*"]})],
+        [NAMESPACE_],
+    ),
+    (
+        "a ? in the namespace",
+        [pod_trust(equals={"aws:RequestTag/kubernetes-namespace": "tea?"})],
+        [NAMESPACE_],
+    ),
+    (
+        "one exact and one wildcard service account",
+        [pod_trust(equals={"aws:RequestTag/kubernetes-service-account": ["data-access", "*"]})],
+        [ACCOUNT],
+    ),
+    (
+        "the service account under StringLike",
+        [
+            pod_trust(
+                equals={"aws:RequestTag/kubernetes-service-account": None},
+                Condition=POD_TRUST["Condition"]
+                | {"StringLike": {"aws:RequestTag/kubernetes-service-account": "*"}},
+            )
+        ],
+        [ACCOUNT],
+    ),
+    (
+        "no TagSession and no condition",
+        [pod_trust(Action=["sts:AssumeRole"], Condition=None)],
+        [TAG_SESSION, CLUSTER, NAMESPACE_, ACCOUNT],
+    ),
+    (
+        "pods among several services",
+        [
+            pod_trust(
+                Principal={"Service": ["ec2.amazonaws.com", "pods.eks.amazonaws.com"]},
+                Action="sts:AssumeRole",
+            )
+        ],
+        [TAG_SESSION],
+    ),
+    ("another service", [EC2_TRUST], []),
+    ("a Deny", [pod_trust(Effect="Deny", Condition=None)], []),
+    (
+        "an account principal",
+        [pod_trust(Principal={"AWS": "arn:aws:iam::111122223333:root"}, Condition=None)],
+        [],
+    ),
+    ("a principal that is not a mapping", [pod_trust(Principal="*", Condition=None)], []),
+    ("a null namespace", [pod_trust(equals={"aws:RequestTag/kubernetes-namespace": NULL})], [NAMESPACE_]),
+    # a statement the rule passes over does not end its look at the role's others
+    (
+        "another service, then an unscoped pods statement",
+        [EC2_TRUST, pod_trust(Action="sts:AssumeRole")],
+        [TAG_SESSION],
+    ),
+]
+
+
+@pytest.mark.parametrize(("statements", "expected"), [pytest.param(*c[1:], id=c[0]) for c in TRUST_CASES])
+def test_pod_identity_trust_rule_branches(statements, expected):
+    assert messages("pod-identity-trust-scoped", [trust(*statements)]) == expected
+
+
+def test_pod_identity_trust_rule_judges_every_role():
+    roles = [
+        trust(pod_trust(), name="ok"),
+        res("aws:iam/role:Role", {}, "bare"),
+        trust(pod_trust(Condition=None)),
+    ]
+    assert messages("pod-identity-trust-scoped", roles) == [CLUSTER, NAMESPACE_, ACCOUNT]
 
 
 # -- ECR, EKS, EC2 ---------------------------------------------------------------------------
@@ -599,7 +806,14 @@ def ingress_rule(
 )
 def test_api_reachable_rule_branches(rules, public, refused):
     found = messages("eks-api-reachable", [cluster(vpcConfig=vpc_config(public)), *rules])
-    assert len(found) == int(refused), found
+    assert found == (
+        [
+            "eks: admit 443 into the API security group from the stack's runner (ci.runner) or "
+            "cluster.privateAccessCidrs; nothing could reach the private endpoint."
+        ]
+        if refused
+        else []
+    )
 
 
 @pytest.mark.parametrize(
@@ -615,7 +829,8 @@ def test_api_reachable_rule_branches(rules, public, refused):
 )
 def test_secrets_encryption_rule_branches(config, refused):
     props = {} if config is None else {"encryptionConfig": config}
-    assert bool(messages("eks-secrets-encryption", [cluster(**props)])) is refused
+    expected = ["eks: encrypt Kubernetes secrets with a customer-managed KMS key."] if refused else []
+    assert messages("eks-secrets-encryption", [cluster(**props)]) == expected
 
 
 ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -634,7 +849,9 @@ ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 )
 def test_control_plane_logs_rule_branches(environment, logs, refused):
     props = {} if logs is None else {"enabledClusterLogTypes": logs}
-    assert bool(messages("eks-control-plane-logs", [cluster(environment, **props)])) is refused
+    wanted = "all types" if environment == "prod" else "at least audit"
+    expected = [f"eks: enable control-plane logs ({wanted})."] if refused else []
+    assert messages("eks-control-plane-logs", [cluster(environment, **props)]) == expected
 
 
 @pytest.mark.parametrize(
@@ -649,7 +866,8 @@ def test_control_plane_logs_rule_branches(environment, logs, refused):
 def test_imds_rule_branches(options, refused):
     props = {} if options is None else {"metadataOptions": options}
     template = res("aws:ec2/launchTemplate:LaunchTemplate", props, "lt")
-    assert bool(messages("imdsv2-hop-limit-1", [template])) is refused
+    expected = ["lt: require IMDSv2 (httpTokens: required) with hop limit 1."] if refused else []
+    assert messages("imdsv2-hop-limit-1", [template]) == expected
 
 
 # -- Kubernetes ------------------------------------------------------------------------------
@@ -674,7 +892,8 @@ def namespace(name: str, team: bool = True, enforce: str | None = "restricted") 
     ],
 )
 def test_pod_security_rule_branches(name, enforce, refused):
-    assert bool(messages("k8s-pod-security", [namespace(name, enforce=enforce)])) is refused
+    expected = [f"namespace {name}: label pod-security.kubernetes.io/enforce=restricted."] if refused else []
+    assert messages("k8s-pod-security", [namespace(name, enforce=enforce)]) == expected
 
 
 def network_policy(namespace_name: str = "team", **spec: Any) -> Resource:
@@ -732,27 +951,44 @@ CIDRS = "alb.ingress.kubernetes.io/inbound-cidrs"
         ("prod", {SCHEME: "internet-facing"}, True),
         ("prod", {SCHEME: "internet-facing", CIDRS: "0.0.0.0/0"}, True),
         ("prod", {SCHEME: "internet-facing", CIDRS: "203.0.113.0/24, 0.0.0.0/0"}, True),
+        ("prod", {SCHEME: "internet-facing", CIDRS: "0.0.0.0/0,203.0.113.0/24"}, True),  # no space
         ("dev", {SCHEME: "internet-facing"}, False),
     ],
 )
 def test_hub_exposure_rule_branches(environment, annotations, refused):
-    assert bool(messages("hub-not-open-to-the-internet", ingress(environment, annotations))) is refused
+    expected = (
+        [
+            "hub: prod's hub is internet-facing for everyone; list notebooks.allowedCidrs or keep "
+            "notebooks.scheme internal."
+        ]
+        if refused
+        else []
+    )
+    assert messages("hub-not-open-to-the-internet", ingress(environment, annotations)) == expected
 
 
 @pytest.mark.parametrize(
     ("image", "refused"),
     [
-        ({"name": "repo@sha256", "tag": "a" * 64}, False),
-        ({"name": "repo", "tag": "a" * 64}, True),  # a 64-character tag is not a digest
-        ({"name": "repo@sha256", "tag": "a" * 63}, True),
-        ({"name": "repo", "tag": "latest"}, True),
-        (None, False),  # another release (no notebook image)
+        ({"name": "repo@sha256", "tag": "a" * 64}, None),
+        ({"name": "repo", "tag": "a" * 64}, "repo:" + "a" * 64),  # a 64-character tag is not a digest
+        ({"name": "repo@sha256", "tag": "a" * 63}, "repo@sha256:" + "a" * 63),
+        ({"name": "repo", "tag": "latest"}, "repo:latest"),
+        ({"name": "repo"}, "repo:"),  # the message shows what is set, and nothing for what is not
+        ({"tag": "latest"}, ":latest"),
+        (None, None),  # another release (no notebook image)
     ],
 )
 def test_notebook_digest_rule_branches(image, refused):
+    """`refused`: the reference the message quotes back, when the image is refused."""
     values = {"singleuser": {"image": image}} if image else {"controller": {}}
     release = res("kubernetes:helm.sh/v3:Release", {"values": values}, "hub")
-    assert bool(messages("notebook-image-by-digest", [release])) is refused
+    expected = (
+        [f"hub: reference the notebook image by digest (name repo@sha256, tag <hex>), not {refused}."]
+        if refused
+        else []
+    )
+    assert messages("notebook-image-by-digest", [release]) == expected
 
 
 # -- Teardown and tags -----------------------------------------------------------------------
@@ -767,7 +1003,8 @@ PROTECTED_TYPES = [BUCKET, "aws:kms/key:Key", "aws:eks/cluster:Cluster"]
 )
 def test_prod_protection_rule_branches(type_, environment, protect, refused):
     resource = res(type_, {"tags": {"environment": environment}}, "x", protect=protect)
-    assert bool(messages("prod-data-protected", [resource])) is refused
+    expected = ["x: protect prod data and keys (deletionProtection: true)."] if refused else []
+    assert messages("prod-data-protected", [resource]) == expected
 
 
 @pytest.mark.parametrize(
@@ -784,7 +1021,8 @@ def test_prod_protection_rule_branches(type_, environment, protect, refused):
 )
 def test_force_destroy_rule_branches(environment, type_, props, refused):
     resources = [env(environment), res(type_, props, "x")]
-    assert bool(messages("force-destroy-sandbox-scratch-only", resources)) is refused
+    expected = ["x: only sandbox scratch storage may be force-destroyed; remove forceDestroy."]
+    assert messages("force-destroy-sandbox-scratch-only", resources) == (expected if refused else [])
 
 
 ALL_TAGS = {t: "x" for t in MANDATORY_TAGS} | {"created-at": "t", "expires-at": "t"}
@@ -851,3 +1089,156 @@ def test_the_dask_rule_reads_the_charts_extra_config_as_text_or_blocks(extra, re
     values = {"gateway": {"extraConfig": extra}} if extra is not None else {}
     chart = res("kubernetes:helm.sh/v4:Chart", {"chart": "dask-gateway", "values": values}, "dask-chart")
     assert bool(messages("dask-gateway-limits", [chart])) is refused
+
+
+@pytest.mark.parametrize(
+    ("environment", "type_", "protect", "refused"),
+    [
+        ("sandbox", BUCKET, True, True),
+        ("sandbox", NAMESPACE, True, True),  # any resource, not only the tagged kinds
+        ("sandbox", BUCKET, False, False),
+        ("dev", BUCKET, True, False),  # outside a sandbox, protection is prod-data-protected's concern
+    ],
+)
+def test_nothing_in_a_sandbox_may_be_protected(environment, type_, protect, refused):
+    resources = [
+        env(environment),
+        res(type_, {"tags": ALL_TAGS | {"environment": environment}}, "x", protect),
+    ]
+    expected = ["x: nothing in a sandbox may be protected; remove protect so it can be reaped."]
+    assert messages("sandbox-expiry", resources) == (expected if refused else [])
+
+
+def test_an_untagged_resource_is_told_every_tag_it_lacks():
+    assert messages("mandatory-tags", [res(BUCKET, {"bucket": "b"}, "b")]) == [
+        f"b: add the tags {', '.join(MANDATORY_TAGS)}."
+    ]
+    assert messages("sandbox-expiry", [env("sandbox"), res(BUCKET, {"bucket": "b"}, "b")]) == [
+        "b: a sandbox resource needs the tags owner, created-at, expires-at, so it can be reaped."
+    ]
+
+
+@pytest.mark.parametrize("rule", ["iam-no-wildcards", "iam-no-decrypt-all-keys"])
+@pytest.mark.parametrize("policy", [json.dumps({"Version": "2012-10-17"}), ""])
+def test_an_identity_policy_without_statements_allows_nothing(rule, policy):
+    assert messages(rule, [res("aws:iam/rolePolicy:RolePolicy", {"policy": policy}, "p")]) == []
+
+
+def policy_of(*statements: dict[str, Any]) -> Resource:
+    doc = {"Version": "2012-10-17", "Statement": list(statements)}
+    return res("aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps(doc)}, "p")
+
+
+def api_cluster(name: str, public: bool) -> Resource:
+    return res("aws:eks/cluster:Cluster", {"vpcConfig": vpc_config(public)}, name)
+
+
+def ingress_named(name: str, scheme: str) -> Resource:
+    props = {"metadata": {"name": name, "annotations": {SCHEME: scheme}}}
+    return res("kubernetes:networking.k8s.io/v1:Ingress", props, name)
+
+
+def release(name: str, values: dict[str, Any]) -> Resource:
+    return res("kubernetes:helm.sh/v3:Release", {"values": values}, name)
+
+
+# Each rule passes over what is not its concern (a log bucket, a Deny, a public endpoint, an
+# internal load balancer...) and goes on to the next resource or statement, which it judges.
+PASSED_OVER = [
+    (
+        "s3-object-lock-prod",
+        "a workspace bucket, then a lake zone without a lock",
+        [
+            res(BUCKET, {"bucket": "w", "tags": {"environment": "prod", "zone": "workspace"}}, "w"),
+            *locked_bucket("prod", "raw", False, False),
+        ],
+        ["z: prod lake zones need object lock"],
+    ),
+    (
+        "iam-no-wildcards",
+        "a Deny, then an Allow of everything",
+        [policy_of({"Effect": "Deny", "Action": "*", "Resource": "*"}, {"Effect": "Allow", "Action": "*"})],
+        ["p: list the actions needed instead of ['*']."],
+    ),
+    (
+        "iam-no-wildcards",
+        "a NotAction, then a service wildcard",
+        [
+            policy_of(
+                {"Effect": "Allow", "NotAction": "iam:*", "Resource": BUCKET_ARN},
+                {"Effect": "Allow", "Action": "s3:*", "Resource": BUCKET_ARN},
+            )
+        ],
+        [
+            "p: list the actions needed instead of NotAction iam:*.",
+            "p: list the actions needed instead of ['s3:*'].",
+        ],
+    ),
+    (
+        "k8s-pod-security",
+        "the listed privileged namespace, then an unlabelled one",
+        [namespace("tigera-operator", enforce="privileged"), namespace("team", enforce=None)],
+        ["namespace team: label"],
+    ),
+    (
+        "hub-not-open-to-the-internet",
+        "an internal load balancer, then an open one",
+        [env("prod"), ingress_named("internal", "internal"), ingress_named("open", "internet-facing")],
+        ["open: prod's hub is internet-facing"],
+    ),
+    (
+        "notebook-image-by-digest",
+        "a release without a notebook image, then one with a tag",
+        [release("other", {}), release("hub", {"singleuser": {"image": {"name": "repo", "tag": "latest"}}})],
+        ["hub: reference the notebook image by digest"],
+    ),
+    (
+        "eks-api-reachable",
+        "a public endpoint, then a private one nothing reaches",
+        [api_cluster("public", True), api_cluster("private", False)],
+        ["private: admit 443"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "resources", "expected"), [pytest.param(c[0], *c[2:], id=c[1]) for c in PASSED_OVER]
+)
+def test_a_rule_goes_on_past_what_it_passes_over(rule, resources, expected):
+    check(rule, resources, expected)
+
+
+def dask_refusal(*missing: str) -> list[str]:
+    return [
+        f"dask-chart: the Dask gateway lacks {', '.join(missing)}; users could hold the cluster's nodes "
+        "without bound (notebooks.dask)."
+    ]
+
+
+IDLE = "c.ClusterConfig.idle_timeout = 1800\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (LIMITS + "c.ClusterConfig.idle_timeout = 0\n", dask_refusal("an idle timeout")),  # later wins
+        (LIMITS.replace(IDLE, "c.ClusterConfig.idle_timeout = 0\n") + IDLE, []),
+        (LIMITS + "c.ClusterConfig.idle_timeout = 900\n", []),  # the other limits stay in force
+        (LIMITS + "c.ClusterConfig.idle_timeout = NONE = 0\n", dask_refusal("an idle timeout")),  # chained
+        (
+            LIMITS + "MAX_CLUSTERS_PER_USER = 0\nc.ClusterConfig.cluster_max_memory = 0\n",
+            dask_refusal("a per-user cluster cap", "a per-cluster memory cap"),
+        ),
+        (LIMITS + "# c.ClusterConfig.idle_timeout = 0\n", []),  # a comment assigns nothing
+        (LIMITS + "c.ClusterConfig.idle_timeout  =  0\n", dask_refusal("an idle timeout")),  # spaced
+        (LIMITS + "c.ClusterConfig.idle_timeout=0\n", dask_refusal("an idle timeout")),
+        (LIMITS + "if c.ClusterConfig.idle_timeout == 0: pass\n", []),  # a comparison assigns nothing
+    ],
+)
+def test_the_dask_rule_judges_the_last_assignment_to_each_limit(extra, expected):
+    chart = res(
+        "kubernetes:helm.sh/v4:Chart",
+        {"chart": "dask-gateway", "values": {"gateway": {"extraConfig": extra}}},
+        "dask-chart",
+    )
+    assert messages("dask-gateway-limits", [chart]) == expected
