@@ -12,6 +12,7 @@ import yaml
 
 from components.config.workloads import DASK_SCHEDULER_CORES, DASK_SCHEDULER_MEMORY_GIB
 from dataops.plan import ROOT, PlanError, load_config
+from tests.components.config_lines import assert_lines
 from tests.components.test_config import LINE
 
 KEY = "dataops-platform:notebooks.dask"
@@ -35,6 +36,10 @@ def problems(tmp_path: Path, dask: dict, stack: str = "test", **cluster: object)
     return {}
 
 
+def lines(found: dict[str, list[str]]) -> list[str]:
+    return [line for key in found for line in found[key]]
+
+
 def test_the_shipped_limits_validate(tmp_path):
     for stack in ("dev", "test", "prod"):
         _, cfg = load_config(stack)
@@ -46,9 +51,12 @@ def test_the_shipped_limits_validate(tmp_path):
     [("Cores", "workerCores", "workerCoresMax"), ("MemoryGib", "workerMemoryGib", "workerMemoryGibMax")],
 )
 @pytest.mark.parametrize(("value", "cap", "refused"), [(4, 4, False), (5, 4, True), (2, 4, False)])
-def test_a_workers_default_size_stays_within_its_cap(tmp_path, what, default, most, value, cap, refused):
+def test_a_workers_default_size_stays_within_its_cap(
+    request, tmp_path, what, default, most, value, cap, refused
+):
     found = problems(tmp_path, {default: value, most: cap})
     assert (f"{KEY}.{default}" in found) is refused, found
+    assert_lines(f"dask: {request.node.name}", lines(found))
 
 
 @pytest.mark.parametrize(
@@ -61,12 +69,13 @@ def test_a_workers_default_size_stays_within_its_cap(tmp_path, what, default, mo
     ],
 )
 def test_each_cluster_has_room_for_its_scheduler_and_the_largest_worker_cores(
-    tmp_path, clusters, cores, refused
+    request, tmp_path, clusters, cores, refused
 ):
     found = problems(
         tmp_path, {"maxClustersPerUser": clusters, "maxCoresPerUser": cores, "workerCoresMax": 4}
     )
     assert (f"{KEY}.maxCoresPerUser" in found) is refused, found
+    assert_lines(f"dask: {request.node.name}", lines(found))
 
 
 @pytest.mark.parametrize(
@@ -77,12 +86,13 @@ def test_each_cluster_has_room_for_its_scheduler_and_the_largest_worker_cores(
     ],
 )
 def test_each_cluster_has_room_for_its_scheduler_and_the_largest_worker_memory(
-    tmp_path, clusters, memory, refused
+    request, tmp_path, clusters, memory, refused
 ):
     found = problems(
         tmp_path, {"maxClustersPerUser": clusters, "maxMemoryGibPerUser": memory, "workerMemoryGibMax": 16}
     )
     assert (f"{KEY}.maxMemoryGibPerUser" in found) is refused, found
+    assert_lines(f"dask: {request.node.name}", lines(found))
 
 
 @pytest.mark.parametrize(
@@ -93,7 +103,7 @@ def test_each_cluster_has_room_for_its_scheduler_and_the_largest_worker_memory(
         ("r6i.large", 2, 32, {"workerMemoryGibMax"}),  # 2 vCPU, 16 GiB: cores fit, memory does not
     ],
 )
-def test_the_largest_worker_fits_a_notebook_node(tmp_path, instance, cores, memory, refused):
+def test_the_largest_worker_fits_a_notebook_node(request, tmp_path, instance, cores, memory, refused):
     dask = {
         "workerCoresMax": cores,
         "workerMemoryGibMax": memory,
@@ -107,6 +117,7 @@ def test_the_largest_worker_fits_a_notebook_node(tmp_path, instance, cores, memo
     )
     keys = {"workerCoresMax", "workerMemoryGibMax"}
     assert {k for k in keys if f"{KEY}.{k}" in found} == refused, found
+    assert_lines(f"dask: {request.node.name}", lines(found))
 
 
 def test_the_caps_stay_within_the_hub_namespaces_quota(tmp_path):
@@ -115,8 +126,10 @@ def test_the_caps_stay_within_the_hub_namespaces_quota(tmp_path):
     assert not within, within
     over = problems(tmp_path, {"maxClustersPerUser": 2, "maxCoresPerUser": 40, "maxMemoryGibPerUser": 128})
     assert list(over) == [f"{KEY}.maxCoresPerUser"] and "quota" in over[f"{KEY}.maxCoresPerUser"][0], over
+    assert_lines("dask: the core cap over the quota", lines(over))
     over = problems(tmp_path, {"maxClustersPerUser": 2, "maxCoresPerUser": 32, "maxMemoryGibPerUser": 200})
     assert list(over) == [f"{KEY}.maxMemoryGibPerUser"], over
+    assert_lines("dask: the memory cap over the quota", lines(over))
 
 
 def test_no_dask_rule_applies_where_the_gateway_does_not_run(tmp_path):

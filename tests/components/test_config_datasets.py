@@ -13,6 +13,7 @@ import yaml
 
 from dataops.cli import main
 from dataops.plan import ROOT, PlanError, load_config
+from tests.components.config_lines import assert_lines
 from tests.components.test_config import LINE
 
 KEY = "dataops-platform:lake.datasets"
@@ -164,6 +165,18 @@ CASES = {
         "[0].rules[6]",
         "the same rule twice",
     ),
+    "a column named twice": (
+        lambda d: orders(d)["columns"].append({"name": "amount", "type": "double"}),
+        "[0].columns[5].name",
+        "named twice",
+    ),
+    "IsUnique with atLeast": (_rule(orders, 0, atLeast=0.9), "[0].rules[0].atLeast", "takes no atLeast"),
+    "IsUnique with between": (_rule(orders, 0, between=[1, 2]), "[0].rules[0].between", "takes no between"),
+    "a backslash in a value": (
+        _rule(orders, 1, **{"in": ["E\\UR"]}),
+        "[0].rules[1].in",
+        "quote or backslash",
+    ),
     "a partition key that is also a column": (
         lambda d: orders(d)["partitionKeys"].append({"name": "currency", "type": "string"}),
         "[0].partitionKeys[1].name",
@@ -176,6 +189,23 @@ def test_the_shipped_declarations_validate():
     assert load_config("prod")[1].datasets
 
 
+# The nearest declarations that are right: each at the edge of a rule in CASES.
+GOOD = {
+    "completeness of all rows": _rule(orders, 4, atLeast=1),
+    "IsComplete on a nullable column": lambda d: (
+        orders(d)["columns"].append({"name": "note", "type": "string"}),
+        _add_rule(orders, {"rule": "IsComplete", "column": "note"})(d),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GOOD))
+def test_the_nearest_good_declarations_validate(tmp_path, case):
+    value = datasets()
+    GOOD[case](value)
+    assert problems(tmp_path, value) == []
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_malformed_declaration_is_one_line(tmp_path, case):
     change, key, message = CASES[case]
@@ -186,6 +216,7 @@ def test_each_malformed_declaration_is_one_line(tmp_path, case):
     (line,) = found
     assert LINE.match(line)["key"] == KEY + key, line
     assert message in line, line
+    assert_lines(f"datasets: {case}", found)
 
 
 @pytest.mark.parametrize(

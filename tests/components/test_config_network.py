@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from dataops.plan import ROOT, PlanError, load_config
+from tests.components.config_lines import assert_lines
 from tests.components.test_config import LINE
 
 VPC = "vpc-0a1b2c3d4e5f60718"
@@ -74,7 +75,7 @@ def test_keys_of_a_created_vpc_are_refused_beside_an_existing_one(tmp_path, key)
     value = {"vpcCidr": "10.41.0.0/16", "availabilityZones": 2, "natGateways": "single"}.get(key, False)
     found = problems(tmp_path, config({"existing": existing(), key: value}))
     assert list(found) == [f"{KEY}.{key}"], found
-    assert "remove" in found[f"{KEY}.{key}"]
+    assert_lines(f"network: {key} beside an existing VPC", list(found.values()))
 
 
 def test_a_service_range_may_go_with_an_existing_vpc(tmp_path):
@@ -84,6 +85,7 @@ def test_a_service_range_may_go_with_an_existing_vpc(tmp_path):
 def test_an_existing_cluster_cannot_be_placed_in_a_vpc(tmp_path):
     found = problems(tmp_path, config({"existing": existing()}, mode="existing"))
     assert f"{KEY}.existing" in found and "already has its network" in found[f"{KEY}.existing"]
+    assert_lines("network: an existing cluster in a VPC", [found[f"{KEY}.existing"]])
     # half of it: an existing cluster without cluster.network.existing is fine
     assert f"{KEY}.existing" not in problems(tmp_path, config({}, mode="existing"))
 
@@ -100,10 +102,11 @@ def test_an_existing_cluster_cannot_be_placed_in_a_vpc(tmp_path):
         (["subnet-XYZ", PRIVATE[1]], None, "privateSubnetIds[0]", "pattern"),
     ],
 )
-def test_subnet_lists(tmp_path, private, public, key, message):
+def test_subnet_lists(request, tmp_path, private, public, key, message):
     found = problems(tmp_path, config({"existing": existing(private, public)}))
     assert f"{KEY}.existing.{key}" in found, found
     assert message in found[f"{KEY}.existing.{key}"]
+    assert_lines(f"network: {request.node.callspec.id}", list(found.values()))
 
 
 def test_a_malformed_vpc_id_is_refused(tmp_path):
@@ -119,9 +122,10 @@ def test_a_malformed_vpc_id_is_refused(tmp_path):
         ("internal", None, False),  # internal without public subnets
     ],
 )
-def test_an_internet_facing_hub_needs_public_subnets(tmp_path, scheme, public, refused):
+def test_an_internet_facing_hub_needs_public_subnets(request, tmp_path, scheme, public, refused):
     found = problems(tmp_path, config({"existing": existing(public=public)}, scheme=scheme))
     assert (f"{KEY}.existing.publicSubnetIds" in found) is refused, found
+    assert_lines(f"network: hub {request.node.callspec.id}", list(found.values()))
 
 
 def test_an_internet_facing_hub_without_a_zone_needs_no_public_subnets(tmp_path):
@@ -135,6 +139,7 @@ def test_prod_in_an_existing_vpc_spans_three_azs(tmp_path, private, refused):
     doc = config({"existing": existing(private, public=PUBLIC)}, stack="prod")
     found = problems(tmp_path, doc, stack="prod")
     assert (f"{KEY}.existing.privateSubnetIds" in found) is refused, found
+    assert_lines(f"network: prod in {len(private)} private subnets", list(found.values()))
     # the created VPC's prod rules do not apply to a VPC the platform does not create
     assert f"{KEY}.availabilityZones" not in found and f"{KEY}.natGateways" not in found
 

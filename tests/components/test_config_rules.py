@@ -20,6 +20,7 @@ import pytest
 from components.config import ConfigError, Source, validate
 from dataops import sandbox, stack_files
 from dataops.plan import ROOT
+from tests.components.config_lines import assert_lines
 from tests.conftest import SANDBOX_NOW
 
 PROJECT = "dataops-platform"
@@ -54,7 +55,13 @@ def _set(config: dict[str, Any], path: str, value: Any) -> None:
         node[last] = value
 
 
-def problems(stack: str, edits: dict[str, Any], name: str | None = None, offline: bool = True) -> list[str]:
+def problems(
+    stack: str,
+    edits: dict[str, Any],
+    name: str | None = None,
+    offline: bool = True,
+    origins: dict[str, str] | None = None,
+) -> list[str]:
     """The one-line problems of `stack` with `edits` (dotted keys of the namespace) applied;
     `offline` as the offline plan validates (a placeholder for a secret not set yet)."""
     decoded, secret_keys = _base(stack)
@@ -71,7 +78,7 @@ def problems(stack: str, edits: dict[str, Any], name: str | None = None, offline
             raw,
             project=PROJECT,
             stack=stack_name,
-            source=Source(f"Pulumi.{stack_name}.yaml", {}),
+            source=Source(f"Pulumi.{stack_name}.yaml", origins or {}),
             offline=offline,
             secret_keys=(*secret_keys, f"{PROJECT}:oauthClientSecret"),
         )
@@ -97,7 +104,6 @@ def _tags(n: int) -> dict[str, str]:
 
 ORG_PROD = "example-org/dataops-platform/prod"
 HOURS_72 = "2026-12-01T18:00:00Z"  # SANDBOX_NOW + 72 h
-HOURS_73 = "2026-12-01T19:00:00Z"
 HTTPS = {
     "clientId": "hub",
     "authorizeUrl": "https://idp.example.com/authorize",
@@ -105,6 +111,9 @@ HTTPS = {
     "userdataUrl": "https://idp.example.com/userinfo",
 }
 PROFILE = {"name": "small", "cpuGuarantee": 1, "cpuLimit": 2, "memGuarantee": "4G", "memLimit": "8G"}
+
+
+GPU_NODES = {"instanceTypes": ["g5.xlarge"], "minSize": 0, "desiredSize": 0, "maxSize": 2}
 
 
 class Row(NamedTuple):
@@ -145,7 +154,11 @@ RULES: dict[str, Row] = {
         "become bucket names",
     ),
     "an owner lake has a zone": Row(
-        "local", {"lake.zones": {}}, {"lake.zones": {"raw": {}}}, "lake.zones", "at least one zone"
+        "local",
+        {"lake.zones": {}},
+        {"lake.zones": {"raw": {}}, "access.read": ["raw"], "access.write": ["raw"]},
+        "lake.zones",
+        "at least one zone",
     ),
     "a consumer names its owner": Row(
         "dev", {"lake.ownerStack": DROP}, {}, "lake.ownerStack", "must name the stack"
@@ -233,7 +246,14 @@ RULES: dict[str, Row] = {
     ),
     # 24 characters pass this rule (their buckets are then too long, a separate rule)
     "a stack name has at most 24 characters": Row(
-        "dev", {}, {}, "(stack name)", "become part of bucket names", "d" * 25, "d" * 24
+        # a shorter prefix keeps the good name's bucket names within S3's 63 characters
+        "dev",
+        {},
+        {"namePrefix": "dp"},
+        "(stack name)",
+        "become part of bucket names",
+        "d" * 25,
+        "d" * 24,
     ),
     # dev's longest bucket is prefix-stack-workspace-<account>-<region>: 63 characters with a
     # 22-character stack name
@@ -254,10 +274,10 @@ RULES: dict[str, Row] = {
         {"tags": {"aws:team": "x"}},
         {"tags": {"team-aws:": "x"}},
         "tags.aws:team",
-        "set by the platform",
+        "reserved for AWS",
     ),
     "aws: tags are reserved in any case": Row(
-        "dev", {"tags": {"AWS:team": "x"}}, {}, "tags.AWS:team", "set by the platform"
+        "dev", {"tags": {"AWS:team": "x"}}, {}, "tags.AWS:team", "reserved for AWS"
     ),
     "a tag key has at most 128 characters": Row(
         "dev", {"tags": {"k" * 129: "v"}}, {"tags": {"k" * 128: "v"}}, "tags." + "k" * 129, "keys of 128"
@@ -390,7 +410,12 @@ RULES: dict[str, Row] = {
     ),
     "a sandbox lives at most maxTtlHours": Row(
         "sandbox",
-        {"sandbox.maxTtlHours": 72, "sandbox.defaultTtlHours": 72, "sandbox.expiresAt": HOURS_73},
+        # one second over the limit is over it
+        {
+            "sandbox.maxTtlHours": 72,
+            "sandbox.defaultTtlHours": 72,
+            "sandbox.expiresAt": "2026-12-01T18:00:01Z",
+        },
         {"sandbox.maxTtlHours": 72, "sandbox.defaultTtlHours": 72, "sandbox.expiresAt": HOURS_72},
         "sandbox.expiresAt",
         "exceeds maxTtlHours (72)",
@@ -599,7 +624,7 @@ RULES: dict[str, Row] = {
     "an existing cluster needs a way in": Row(
         "dev",
         {"cluster": {"mode": "existing", "existing": {}}},
-        {"cluster": {"mode": "existing", "existing": {"context": "c"}}},
+        {"cluster": {"mode": "existing", "existing": {"context": "c"}}, "notebooks.hostedZone": DROP},
         "cluster.existing",
         "needs a way in",
     ),
@@ -645,7 +670,8 @@ RULES: dict[str, Row] = {
                     "context": "c",
                     "oidcProviderArn": "arn:aws:iam::111122223333:oidc-provider/oidc.eks/x",
                 },
-            }
+            },
+            "notebooks.hostedZone": DROP,
         },
         "cluster.existing.oidcProviderArn",
         "not an IAM OIDC provider ARN",
@@ -776,6 +802,199 @@ RULES: dict[str, Row] = {
         "cluster.network.serviceCidr",
         "overlaps the VPC range",
     ),
+    "a service range is a CIDR block": Row(
+        "dev",
+        {"cluster.network.serviceCidr": "172.20.0.1/16"},
+        {"cluster.network.serviceCidr": "172.20.0.0/16"},
+        "cluster.network.serviceCidr",
+        "not a CIDR block",
+    ),
+    "a first transition may start on day 0": Row(
+        "prod",
+        {"lake.zones.raw.transitions": [{"days": 0, "storageClass": "STANDARD_IA"}]},
+        {"lake.zones.raw.transitions": [{"days": 0, "storageClass": "GLACIER_IR"}]},
+        "lake.zones.raw.transitions[0].days",
+        "only after 30 days",
+    ),
+    "a team is not the default namespace": Row(
+        "dev",
+        {"teams": [{"name": "default"}]},
+        {"teams": [{"name": "defaults"}]},
+        "teams[0].name",
+        "become namespace",
+    ),
+    "a notebook node group has an instance type": Row(
+        "dev",
+        {"cluster.notebookNodes": GPU_NODES | {"instanceTypes": []}},
+        {"cluster.notebookNodes": GPU_NODES | {"instanceTypes": ["r6i.xlarge"]}},
+        "cluster.notebookNodes.instanceTypes",
+        "no instance type",
+    ),
+    "a registry's port is not a tag": Row(
+        "test",
+        {"image.repository": "registry.example.com/dataops-notebook:5000"},
+        {"image.repository": "registry.example.com:5000/dataops-notebook"},
+        "image.repository",
+        "without tag or digest",
+    ),
+    "a digest is a sha256 digest": Row(
+        "test", {"image.digest": "latest"}, {}, "image.digest", "not an immutable digest"
+    ),
+    # -- CI and the API endpoint (components/config/rules/ci.py) -----------------------------
+    "a CI repository is owner/name": Row(
+        "dev",
+        {"ci.repository": "dataops-platform"},
+        {"ci.repository": "example-org/dataops-platform"},
+        "ci.repository",
+        "not a GitHub repository",
+    ),
+    "a connection is a CodeConnections ARN": Row(
+        "dev",
+        {"ci.connectionArn": "arn:aws:iam::111122223333:role/x"},
+        {},
+        "ci.connectionArn",
+        "not a CodeConnections connection ARN",
+    ),
+    "the runner needs the repository": Row(
+        "dev", {"ci.repository": DROP}, {}, "ci.repository", "needs the repository and its CodeConnections"
+    ),
+    "the runner needs the connection": Row(
+        "dev",
+        {"ci.connectionArn": DROP},
+        {},
+        "ci.connectionArn",
+        "needs the repository and its CodeConnections",
+    ),
+    "without the runner a private range reaches the endpoint": Row(
+        "dev",
+        {"ci.runner.enabled": False},
+        {"ci.runner.enabled": False, "cluster.privateAccessCidrs": ["10.8.0.0/16"]},
+        "ci.runner.enabled",
+        "nothing could reach",
+    ),
+    "without the runner a public range reaches the endpoint": Row(
+        "dev",
+        {"ci.runner.enabled": False},
+        {"ci.runner.enabled": False, "cluster.publicAccessCidrs": ["203.0.113.0/24"]},
+        "ci.runner.enabled",
+        "nothing could reach",
+    ),
+    "private access ranges are private": Row(
+        "dev",
+        {"cluster.privateAccessCidrs": ["198.51.100.0/24"]},
+        {"cluster.privateAccessCidrs": ["10.8.0.0/16"]},
+        "cluster.privateAccessCidrs",
+        "not a private (RFC 1918) range",
+    ),
+    "a private access range is a CIDR block": Row(
+        "dev",
+        {"cluster.privateAccessCidrs": ["10.8.0.1/16"]},
+        {"cluster.privateAccessCidrs": ["10.8.0.0/16"]},
+        "cluster.privateAccessCidrs",
+        "not a CIDR block",
+    ),
+    "prod's endpoint admits its runner only": Row(
+        "prod",
+        {"cluster.privateAccessCidrs": ["10.8.0.0/16"]},
+        {},
+        "cluster.privateAccessCidrs",
+        "admits its in-VPC runner only",
+    ),
+    "prod hosts no sandboxes": Row(
+        "prod", {"cluster.hostSandboxes": True}, {}, "cluster.hostSandboxes", "never run on prod's cluster"
+    ),
+    # -- the cluster (components/config/rules/cluster.py) ------------------------------------
+    "a Kubernetes version EKS supports": Row(
+        "dev",
+        {"cluster.kubernetesVersion": "1.20"},
+        {},
+        "cluster.kubernetesVersion",
+        "not a Kubernetes version",
+    ),
+    "team names are DNS labels": Row(
+        "dev",
+        {"teams": [{"name": "Data_Science"}]},
+        {"teams": [{"name": "data-science"}]},
+        "teams[0].name",
+        "become namespace names",
+    ),
+    "a team is not a system namespace": Row(
+        "dev",
+        {"teams": [{"name": "kube-system"}]},
+        {"teams": [{"name": "kube-team"}]},
+        "teams[0].name",
+        "become namespace",
+    ),
+    "a team is not the hub's namespace": Row(
+        "dev",
+        {"teams": [{"name": "jupyterhub"}]},
+        {"teams": [{"name": "hub"}]},
+        "teams[0].name",
+        "become namespace",
+    ),
+    "teams are listed once": Row(
+        "dev",
+        {"teams": [{"name": "a1"}, {"name": "a1"}]},
+        {"teams": [{"name": "a1"}, {"name": "a2"}]},
+        "teams",
+        "listed twice",
+    ),
+    "the hub's namespace is a DNS label": Row(
+        "dev", {"hubNamespace": "Hub"}, {"hubNamespace": "hub"}, "hubNamespace", "not a DNS label"
+    ),
+    "the hub's namespace is not a system one": Row(
+        "dev",
+        {"hubNamespace": "kube-system"},
+        {"hubNamespace": "kube-hub"},
+        "hubNamespace",
+        "system namespace",
+    ),
+    "a team's CPU quota is a quantity": Row(
+        "dev",
+        {"teams": [{"name": "a1", "quota": {"cpu": "lots"}}]},
+        {"teams": [{"name": "a1", "quota": {"cpu": "500m"}}]},
+        "teams[0].quota.cpu",
+        "not a CPU quantity",
+    ),
+    "a team's memory quota is a size": Row(
+        "dev",
+        {"teams": [{"name": "a1", "quota": {"memory": "lots"}}]},
+        {"teams": [{"name": "a1", "quota": {"memory": "64Gi"}}]},
+        "teams[0].quota.memory",
+        "not a size",
+    ),
+    "someone administers the cluster": Row(
+        "dev", {"cluster.adminRoles": []}, {}, "cluster.adminRoles", "nobody could administer"
+    ),
+    "a GPU node group has an instance type": Row(
+        "dev",
+        {"notebooks.gpu": True, "cluster.gpuNodes": GPU_NODES | {"instanceTypes": []}},
+        {"notebooks.gpu": True, "cluster.gpuNodes": GPU_NODES},
+        "cluster.gpuNodes.instanceTypes",
+        "no instance type",
+    ),
+    # -- the hub's address (components/config/rules/notebooks.py) ----------------------------
+    "a hosted zone is a DNS name": Row(
+        "dev",
+        {"notebooks.hostedZone": "example com"},
+        {"notebooks.hostedZone": "example.com."},  # a trailing dot is the DNS root
+        "notebooks.hostedZone",
+        "not a DNS zone name",
+    ),
+    "the hub's hostname is in its hosted zone": Row(
+        "dev",
+        {"notebooks.hostname": "notebooks.example.org"},
+        {"notebooks.hostedZone": "dev.example.com."},
+        "notebooks.hostname",
+        "under",
+    ),
+    "prod's internet-facing hub lists its ranges": Row(
+        "prod",
+        {"notebooks.scheme": "internet-facing", "notebooks.allowedCidrs": DROP},
+        {"notebooks.scheme": "internet-facing", "notebooks.allowedCidrs": ["203.0.113.0/24"]},
+        "notebooks.allowedCidrs",
+        "open to the whole internet",
+    ),
 }
 
 
@@ -784,17 +1003,33 @@ def test_a_config_rule_reports_the_bad_setting_and_not_the_nearest_good_one(case
     stack, bad, good, key, message, bad_name, good_name = RULES[case]
     lines = problems(stack, bad, bad_name)
     assert reported(lines, key, message), f"{case}: no '{message}' for {key} in {lines}"
-    # whatever key it would name (a zone's or a tag's key is part of the row's input)
-    kept = [line for line in problems(stack, good, good_name) if message in line]
-    assert kept == [], f"{case}: the good setting was refused: {kept}"
+    assert_lines(f"rules: {case}", lines)  # every line in full, as config_lines.py keeps them
+    assert problems(stack, good, good_name) == [], f"{case}: the good setting was refused"
 
 
 def test_a_deployment_needs_the_oauth_client_secret():
     """The offline plan stands in for a secret not set yet; `pulumi up` needs the real one."""
-    line = f"Pulumi.dev.yaml: {PROJECT}:oauthClientSecret = (not set): the OAuth client secret is missing"
-    assert [p for p in problems("dev", {}, offline=False) if p.startswith(line)] != []
+    assert_lines("rules: a deployment needs the OAuth client secret", problems("dev", {}, offline=False))
     assert problems("dev", {"oauthClientSecret": "s3cr3t"}, offline=False) == []
     assert problems("dev", {}, offline=True) == []
+
+
+def test_a_sandbox_hub_is_refused_for_being_a_hub_not_for_its_dummy_login():
+    """The dummy login is for a sandbox's own server: it needs no OAuth app and no hostname, and
+    is not refused in a sandbox; a hub is, as the host stack's."""
+    dummy = {"notebooks.enabled": True, "notebooks.authenticator": "dummy"}
+    lines = problems("sandbox", dummy | {"notebooks.oauth": DROP, "notebooks.hostname": DROP})
+    assert_lines("rules: a sandbox's hub with the dummy login", lines)
+
+
+def test_a_rules_line_names_the_file_that_set_its_key():
+    """A section set in Pulumi.yaml (the project's shared values) is fixed there, not in the stack
+    file: the line names the file its top-level key came from."""
+    shared = {f"{PROJECT}:ci": "Pulumi.yaml"}
+    assert problems("dev", {"ci.repository": "dataops-platform"}, origins=shared) == [
+        f'Pulumi.yaml: {PROJECT}:ci.repository = "dataops-platform": not a GitHub repository; '
+        "fix: write it as owner/name"
+    ]
 
 
 def test_a_missing_idp_endpoint_is_shown_as_not_set():

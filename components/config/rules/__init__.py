@@ -237,7 +237,10 @@ def rule_problems(cfg: StackConfig, source: Source) -> list[Problem]:
             f"keep at most {MAX_USER_TAGS} tags here",
         )
     for key, value in cfg.tags.items():
-        if key in reserved or key.lower().startswith("aws:"):
+        if key.lower().startswith("aws:"):
+            # https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html: the prefix is AWS's
+            add(f"tags.{key}", value, "the aws: prefix is reserved for AWS's own tags", "use another key")
+        elif key in reserved:
             add(
                 f"tags.{key}",
                 value,

@@ -48,13 +48,14 @@ def cluster_rules(cfg: StackConfig, add: Add) -> None:
             "not a Kubernetes version EKS supports",
             f"use one of {', '.join(KUBERNETES_VERSIONS)}",
         )
-    for team in cfg.teams:
+    for i, team in enumerate(cfg.teams):
         if not DNS_LABEL_RE.match(team.name) or team.name in ("default", "kube-system", cfg.hub_namespace):
             add(
-                "teams",
+                f"teams[{i}].name",
                 team.name,
                 "team names become namespace names",
-                "use a DNS label (lowercase letters, digits, hyphens) that is not a system namespace",
+                "use a DNS label (lowercase letters, digits, hyphens) that is neither a system namespace "
+                "nor the hub's (hubNamespace)",
             )
     names = [t.name for t in cfg.teams]
     for name in sorted({n for n in names if names.count(n) > 1}):

@@ -18,15 +18,14 @@ def image_rules(cfg: StackConfig, add: Add) -> None:
             "not an immutable digest (a tag such as 'latest' can change under you)",
             "use the sha256:<64 hex> digest printed by `pulumi stack output image --stack dev`",
         )
-    if img.repository is not None:
-        last = img.repository.rsplit("/", 1)[-1]
-        if "@" in img.repository or ":" in last or not REPOSITORY_RE.match(img.repository):
-            add(
-                "image.repository",
-                img.repository,
-                "a repository without tag or digest is expected",
-                "put the repository here (e.g. dataops-notebook) and the digest in image.digest",
-            )
+    # REPOSITORY_RE admits a registry's port and nothing after the name: no tag, no digest
+    if img.repository is not None and not REPOSITORY_RE.match(img.repository):
+        add(
+            "image.repository",
+            img.repository,
+            "a repository without tag or digest is expected",
+            "put the repository here (e.g. dataops-notebook) and the digest in image.digest",
+        )
     if cfg.environment in ("test", "prod") and img.digest is None:
         add(
             "image.digest",

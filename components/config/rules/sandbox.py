@@ -131,6 +131,6 @@ def sandbox_rules(cfg: StackConfig, add: Add) -> None:
             add(
                 "sandbox.expiresAt",
                 box.expires_at,
-                f"a lifetime of {hours:.0f} hours exceeds maxTtlHours ({box.max_ttl_hours})",
+                f"a lifetime of {hours:g} hours exceeds maxTtlHours ({box.max_ttl_hours})",
                 "use an earlier expiresAt",
             )
