@@ -80,6 +80,8 @@ def test_keys_of_a_created_vpc_are_refused_beside_an_existing_one(tmp_path, key)
 
 def test_a_service_range_may_go_with_an_existing_vpc(tmp_path):
     assert problems(tmp_path, config({"existing": existing(), "serviceCidr": "172.20.0.0/16"})) == {}
+    # a created VPC's default range (10.x) says nothing about an existing VPC's
+    assert problems(tmp_path, config({"existing": existing(), "serviceCidr": "10.40.0.0/20"})) == {}
 
 
 def test_an_existing_cluster_cannot_be_placed_in_a_vpc(tmp_path):

@@ -830,6 +830,24 @@ RULES: dict[str, Row] = {
         "cluster.notebookNodes.instanceTypes",
         "no instance type",
     ),
+    "a VPC range is a CIDR block beside a service range": Row(
+        "dev",
+        {"cluster.network.vpcCidr": "10.40.0.1/16", "cluster.network.serviceCidr": "172.20.0.0/16"},
+        {"cluster.network.vpcCidr": "10.40.0.0/16", "cluster.network.serviceCidr": "172.20.0.0/16"},
+        "cluster.network.vpcCidr",
+        "not a CIDR block",
+    ),
+    "a public range after a malformed one is judged too": Row(
+        "dev",
+        {"cluster.publicAccessCidrs": ["203.0.113.1/24", "0.0.0.0/0"]},
+        {"cluster.publicAccessCidrs": ["203.0.113.0/24", "198.51.100.0/24"]},
+        "cluster.publicAccessCidrs",
+        "opens the API endpoint to the whole internet",
+    ),
+    # an owner's longest bucket is its access-log bucket: prefix-stack-access-logs-<account>-<region>
+    "an owner's access-log bucket name has at most 63 characters": Row(
+        "prod", {}, {}, "namePrefix", "the zone 'access-logs'", bad_name="p" * 21, good_name="p" * 20
+    ),
     "a registry's port is not a tag": Row(
         "test",
         {"image.repository": "registry.example.com/dataops-notebook:5000"},
