@@ -29,6 +29,11 @@ def res(type_: str, props: dict[str, Any], name: str = "r", protect: bool = Fals
     )
 
 
+def policy_text(*statements: dict[str, Any]) -> str:
+    """An IAM policy document with these statements, as the JSON text a policy input holds."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
 def env(environment: str) -> Resource:
     """A resource that only carries the stack's environment tag (rules read it from any)."""
     return res("aws:s3/bucketVersioning:BucketVersioning", {"tags": {"environment": environment}}, "marker")
@@ -485,8 +490,7 @@ def identity_policy(type_: str, effect: str, action: Any, resource: Any) -> Reso
     statement = {"Effect": effect}
     statement |= action if isinstance(action, dict) else {"Action": action}
     statement |= resource if isinstance(resource, dict) else {"Resource": resource}
-    doc = {"Version": "2012-10-17", "Statement": [statement]}
-    return res(type_, {"policy": json.dumps(doc)}, "p")
+    return res(type_, {"policy": policy_text(statement)}, "p")
 
 
 BUCKET_ARN = "arn:aws:s3:::dataops-prod-raw/*"
@@ -588,8 +592,7 @@ CLUSTER, NAMESPACE_, ACCOUNT = (
 
 
 def trust(*statements: dict[str, Any], name: str = "r") -> Resource:
-    doc = {"Version": "2012-10-17", "Statement": list(statements)}
-    return res("aws:iam/role:Role", {"assumeRolePolicy": json.dumps(doc)}, name)
+    return res("aws:iam/role:Role", {"assumeRolePolicy": policy_text(*statements)}, name)
 
 
 NULL = "null"  # JSON's null, as a value written into a condition
@@ -1125,8 +1128,7 @@ def test_an_identity_policy_without_statements_allows_nothing(rule, policy):
 
 
 def policy_of(*statements: dict[str, Any]) -> Resource:
-    doc = {"Version": "2012-10-17", "Statement": list(statements)}
-    return res("aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps(doc)}, "p")
+    return res("aws:iam/rolePolicy:RolePolicy", {"policy": policy_text(*statements)}, "p")
 
 
 def api_cluster(name: str, public: bool) -> Resource:
